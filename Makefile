@@ -1,0 +1,25 @@
+# The two commands of the README, each doing its own set-up on a fresh machine.
+#   make demo   run one night end to end on the embedded warehouse (3,000 projects)
+#   make test   run the test suite (starts the local PostgreSQL if it is down)
+
+UV_VERSION := 0.13.8
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+.PHONY: setup demo test lint
+.DEFAULT_GOAL := demo
+
+setup:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || $(PYTHON) -m pip install --quiet --user "uv==$(UV_VERSION)" || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	@"$$(command -v uv || echo $(UV))" sync --frozen --quiet
+
+demo: setup
+	.venv/bin/wageguard demo $(ARGS)
+
+test: setup
+	scripts/ensure-services
+	.venv/bin/pytest $(ARGS)
+
+lint: setup
+	.venv/bin/ruff check plugins dags tests
+	.venv/bin/ruff check --select AIR3 dags

@@ -1,0 +1,96 @@
+"""wageguard_nightly: pull the three departments' data, validate it, merge it
+into the warehouse, flag projects for inspectors and publish the night's lists
+and blacklist. Wiring only: every task calls wageguard.pipeline.
+
+Run date D is the logical date in Asia/Shanghai; every task is keyed on it and
+can be re-run alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import Asset, CronTriggerTimetable, dag, task
+from wageguard.plan import (
+    CONNECTION_OF_SYSTEM,
+    DAG_ID,
+    FEEDS,
+    SCHEDULE_CRON,
+    SYSTEM_OF_FEED,
+    TIMEZONE,
+)
+
+OUTPUTS = Asset("wageguard://outputs/nightly")
+
+
+def _run_date(context) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return moment.astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+@dag(
+    dag_id=DAG_ID,
+    schedule=CronTriggerTimetable(SCHEDULE_CRON, timezone=TIMEZONE),
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    catchup=False,
+    max_active_runs=1,
+    tags=["wageguard", "nightly"],
+    default_args={
+        "owner": "wageguard",
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=5),
+    },
+    doc_md=__doc__,
+)
+def wageguard_nightly():
+    @task
+    def prepare_warehouse() -> int:
+        from wageguard import pipeline
+
+        return pipeline.prepare_warehouse()
+
+    @task(max_active_tis_per_dagrun=3)
+    def extract(feed: str, **context) -> dict:
+        from airflow.sdk import Connection
+        from wageguard import pipeline
+        from wageguard.sources.config import from_connection
+
+        conn = Connection.get(CONNECTION_OF_SYSTEM[SYSTEM_OF_FEED[feed]])
+        return pipeline.extract(feed, _run_date(context), from_connection(conn))
+
+    @task
+    def validate_and_load(extracted: dict) -> list[dict]:
+        from wageguard import pipeline
+
+        return pipeline.validate_and_load(extracted["batch_ids"])
+
+    @task
+    def build_night(**context) -> dict:
+        from wageguard import pipeline
+
+        return pipeline.build_night(_run_date(context))
+
+    @task
+    def evaluate_rules(view: dict) -> dict:
+        from wageguard import pipeline
+
+        return pipeline.evaluate(view)
+
+    @task(outlets=[OUTPUTS])
+    def export(view: dict, extracted: list[dict]) -> dict:
+        from wageguard import pipeline
+
+        return pipeline.export(view, list(extracted))
+
+    ready = prepare_warehouse()
+    extracted = extract.expand(feed=list(FEEDS))
+    ready >> extracted
+    loaded = validate_and_load.expand(extracted=extracted)
+    view = build_night()
+    loaded >> view
+    flags = evaluate_rules(view)
+    flags >> export(view, extracted)
+
+
+wageguard_nightly()

@@ -1,0 +1,64 @@
+"""The environment that runs Airflow on this repository: its own AIRFLOW_HOME,
+our dags/ and plugins/, and the three source connections as AIRFLOW_CONN_*
+variables (Airflow's JSON form), so pointing at real systems needs no code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from wageguard.paths import project_dir
+
+
+def base_env(home: Path | None = None) -> dict[str, str]:
+    repo = project_dir()
+    home = home or Path(os.environ.get("WAGEGUARD_HOME", repo)).resolve()
+    airflow_home = Path(os.environ.get("AIRFLOW_HOME", home / ".airflow"))
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(repo / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(repo / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "WAGEGUARD_HOME": str(home),
+    })
+    return env
+
+
+def http_connection(url: str, *, secret: str | None, login: str | None = None) -> str:
+    scheme, rest = url.split("://", 1)
+    host, _, port = rest.rstrip("/").partition(":")
+    conn = {"conn_type": "http", "host": host, "schema": scheme}
+    if port:
+        conn["port"] = int(port)
+    if login:
+        conn["login"] = login
+    if secret:
+        conn["password"] = secret
+    return json.dumps(conn)
+
+
+def folder_connection(path: Path) -> str:
+    return json.dumps({"conn_type": "fs", "extra": {"path": str(path)}})
+
+
+def airflow(args: list[str], env: dict[str, str], log_file: Path | None = None,
+            check: bool = True) -> subprocess.CompletedProcess:
+    """Runs the Airflow CLI of this interpreter's environment."""
+    command = [sys.executable, "-m", "airflow", *args]
+    if log_file is None:
+        return subprocess.run(command, env=env, check=check)
+    with log_file.open("a", encoding="utf-8") as log:
+        return subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              check=check)
+
+
+def ensure_metadata_db(env: dict[str, str], log_file: Path | None = None) -> None:
+    """Airflow keeps its own metadata database (SQLite in AIRFLOW_HOME by
+    default); `db migrate` is idempotent and quick once done."""
+    airflow(["db", "migrate"], env, log_file)

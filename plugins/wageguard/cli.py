@@ -1,0 +1,115 @@
+"""The commands people type.
+
+    wageguard demo    run one night end to end on the embedded warehouse,
+                      against local source systems serving a generated province
+    wageguard serve   serve a generated province as the three source systems
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from wageguard.plan import DAG_ID
+
+DEFAULT_DATE = dt.date(2026, 11, 21)
+
+
+def _night_clock(run_date: dt.date):
+    """The sources answer as at 01:00 after D, when the nightly run starts, so
+    a demo of a past or future night sees what that night would have seen."""
+    tz = dt.timezone(dt.timedelta(hours=8))
+    moment = dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time(1, 0), tz)
+    return lambda: moment
+
+
+def _world_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--projects", type=int, default=3000,
+                        help="size of the generated province (default 3000)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--date", type=dt.date.fromisoformat, default=DEFAULT_DATE,
+                        help="run date D, YYYY-MM-DD (default %(default)s)")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from wageguard.airflow_env import (
+        airflow,
+        base_env,
+        ensure_metadata_db,
+        folder_connection,
+        http_connection,
+    )
+    from wageguard.demo.sources import running_sources
+    from wageguard.demo.world import generate_world
+    from wageguard.exports.publish import output_root
+
+    home = Path(os.environ.get("WAGEGUARD_HOME", Path.cwd())).resolve()
+    os.environ["WAGEGUARD_HOME"] = str(home)
+    log_file = home / "var" / "demo.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    print(f"[1/4] generating a province of {args.projects} projects (seed {args.seed}) "
+          f"for night {args.date}")
+    world = generate_world(projects=args.projects, seed=args.seed, run_date=args.date)
+    env = base_env(home)
+    print(f"[2/4] preparing Airflow's metadata database in {env['AIRFLOW_HOME']}")
+    ensure_metadata_db(env, log_file)
+    with running_sources(world, workdir=home / "var" / "sources", ports=(0, 0, 0),
+                         clock=_night_clock(args.date)) as src:
+        print(f"[3/4] local sources up: housing {src.housing_url}, credit {src.credit_url}, "
+              f"dev-reform exchange {src.exchange_dir}")
+        env.update({
+            "AIRFLOW_CONN_HOUSING_API": http_connection(src.housing_url, secret=src.token),
+            "AIRFLOW_CONN_CREDIT_API": http_connection(src.credit_url, secret=src.api_key),
+            "AIRFLOW_CONN_DEVREFORM_EXCHANGE": folder_connection(src.exchange_dir),
+        })
+        print(f"[4/4] airflow dags test {DAG_ID} {args.date} (log: {log_file})")
+        result = airflow(["dags", "test", DAG_ID, args.date.isoformat()], env, log_file,
+                         check=False)
+    folder = output_root() / args.date.isoformat()
+    report_path = folder / "run_report.json"
+    if result.returncode != 0 or not report_path.exists():
+        print(f"the run failed (exit {result.returncode}); the end of {log_file} says why",
+              file=sys.stderr)
+        return result.returncode or 1
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    print(f"\ndone in {time.monotonic() - started:.0f} s. Outputs: {folder}")
+    print("  flags per rule: " + ", ".join(f"{k} {v}" for k, v in report["flags_per_rule"].items()))
+    for table, c in report["sources"].items():
+        print(f"  {table:20} pulled {c['pulled']:>7}  loaded {c['loaded']:>7}  "
+              f"quarantined {c['quarantined']:>5}  superseded {c['superseded']:>5}")
+    print(f"  district lists: {folder / 'lists'}  blacklist: {folder / 'blacklist'}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from wageguard.demo.sources import serve_forever
+
+    serve_forever(projects=args.projects, seed=args.seed, run_date=args.date,
+                  workdir=Path(args.workdir).resolve())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="wageguard", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="run one night end to end on the embedded default")
+    _world_args(demo)
+    demo.set_defaults(func=cmd_demo)
+    serve = commands.add_parser("serve", help="serve a generated province as the source systems")
+    _world_args(serve)
+    serve.add_argument("--workdir", default="var/sources",
+                       help="where the dev-reform exchange folder is written")
+    serve.set_defaults(func=cmd_serve)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

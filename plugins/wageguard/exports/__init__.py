@@ -1,0 +1,1 @@
+"""What goes out each night (../shared/contracts/outputs.md)."""

@@ -1,0 +1,136 @@
+"""Night D's open flags as inspectors see them: severity after escalation,
+days open, overdue, the parties with their credit codes, new since the
+previous night; and the flags resolved since then."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from wageguard.exports.files import write_csv
+from wageguard.rules.catalogue import Rule
+
+LEVELS = ("yellow", "orange", "red")
+ZH_LEVEL = {"red": "红", "orange": "橙", "yellow": "黄"}
+
+
+def escalate(severity: str) -> str:
+    return LEVELS[min(LEVELS.index(severity) + 1, len(LEVELS) - 1)]
+
+
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+@dataclass
+class OpenFlag:
+    project_id: str
+    rule: str
+    base_severity: str
+    severity: str
+    raised_on: dt.date
+    days_open: int
+    overdue: bool
+    new: bool
+    district_code: str
+    project_name: str | None
+    contractor_name: str | None
+    contractor_credit_code: str | None
+    builder_name: str | None
+    builder_credit_code: str | None
+    rule_version: str
+    disposition: str = ""
+
+    def sort_key(self):
+        """Overdue red first, then by severity, longest open first."""
+        return (not self.overdue, -LEVELS.index(self.severity), -self.days_open,
+                self.project_id, self.rule)
+
+
+_QUERY = """
+SELECT f.project_id, f.rule, f.base_severity, f.raised_on, f.rule_version,
+       p.district_code, p.name AS project_name,
+       c.name_as_typed AS contractor_name, c.credit_code AS contractor_credit_code,
+       b.name_as_typed AS builder_name, b.credit_code AS builder_credit_code
+FROM flag_night f
+JOIN night_project p ON p.run_date = f.run_date AND p.project_id = f.project_id
+LEFT JOIN night_party c ON c.run_date = f.run_date AND c.project_id = f.project_id
+     AND c.role = 'contractor'
+LEFT JOIN night_party b ON b.run_date = f.run_date AND b.project_id = f.project_id
+     AND b.role = 'builder'
+WHERE f.run_date = :d
+"""
+
+
+def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
+               params: dict) -> list[OpenFlag]:
+    before = set()
+    if previous is not None:
+        before = {
+            (r.project_id, r.rule)
+            for r in conn.execute(
+                text("SELECT project_id, rule FROM flag_night WHERE run_date = :d"),
+                {"d": previous},
+            )
+        }
+    flags = []
+    for r in conn.execute(text(_QUERY), {"d": run_date}).mappings():
+        raised = _date(r["raised_on"])
+        days_open = (run_date - raised).days
+        overdue = days_open > params["escalation.days"]
+        flags.append(OpenFlag(
+            project_id=r["project_id"], rule=r["rule"], base_severity=r["base_severity"],
+            severity=escalate(r["base_severity"]) if overdue else r["base_severity"],
+            raised_on=raised, days_open=days_open, overdue=overdue,
+            new=(r["project_id"], r["rule"]) not in before,
+            district_code=r["district_code"], project_name=r["project_name"],
+            contractor_name=r["contractor_name"],
+            contractor_credit_code=r["contractor_credit_code"],
+            builder_name=r["builder_name"], builder_credit_code=r["builder_credit_code"],
+            rule_version=r["rule_version"],
+        ))
+    return sorted(flags, key=lambda f: (f.project_id, f.rule))
+
+
+def resolved_since(conn: Connection, run_date: dt.date, previous: dt.date | None) -> list[dict]:
+    """Flags open on the previous night that are not open on D."""
+    if previous is None:
+        return []
+    rows = conn.execute(
+        text(
+            "SELECT o.project_id, o.rule, o.raised_on, p.district_code, p.name "
+            "FROM flag_night o "
+            "LEFT JOIN night_project p ON p.run_date = o.run_date AND p.project_id = o.project_id "
+            "WHERE o.run_date = :prev AND NOT EXISTS (SELECT 1 FROM flag_night n "
+            "WHERE n.run_date = :d AND n.project_id = o.project_id AND n.rule = o.rule) "
+            "ORDER BY o.project_id, o.rule"
+        ),
+        {"prev": previous, "d": run_date},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+FLAGS_CSV_HEADER = [
+    "project_id", "rule", "severity", "base_severity", "raised_on", "days_open", "overdue",
+    "district_code", "contractor_credit_code", "builder_credit_code", "disposition",
+    "rule_version", "new", "project_name", "contractor_name", "builder_name",
+]
+
+
+def write_flags_csv(path: Path, flags: list[OpenFlag]) -> int:
+    rows = [
+        [f.project_id, f.rule, f.severity, f.base_severity, f.raised_on.isoformat(),
+         f.days_open, str(f.overdue).lower(), f.district_code, f.contractor_credit_code,
+         f.builder_credit_code, f.disposition, f.rule_version, str(f.new).lower(),
+         f.project_name, f.contractor_name, f.builder_name]
+        for f in flags
+    ]
+    return write_csv(path, FLAGS_CSV_HEADER, rows)
+
+
+def describe(flag: OpenFlag, rules: dict[str, Rule], params: dict) -> tuple[str, str, str]:
+    rule = rules[flag.rule]
+    return rule.title, rule.missing_text(params), rule.basis

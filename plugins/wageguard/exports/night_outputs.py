@@ -1,0 +1,88 @@
+"""Writing everything night D hands out, then publishing the night: the files
+move into <root>/<YYYY-MM-DD> only after the warehouse has recorded the
+export, so a failure leaves neither a half folder nor a half-recorded night."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine, text
+
+from wageguard.exports.blacklist import export_blacklist
+from wageguard.exports.district_lists import write_district_lists
+from wageguard.exports.engineer_reports import (
+    source_counts,
+    stage_timings,
+    write_links,
+    write_resolution,
+    write_run_report,
+)
+from wageguard.exports.flag_list import open_flags, resolved_since, write_flags_csv
+from wageguard.exports.publish import night_folder, output_root
+from wageguard.rules.catalogue import load_rules
+from wageguard.rules.evaluate import previous_night
+from wageguard.rules.params import as_json, load_params
+from wageguard.warehouse.engine import describe
+from wageguard.warehouse.night import NightView, publish_night
+
+log = logging.getLogger(__name__)
+
+
+def _devreform_report(view: NightView, extracted: list[dict], stale_after: int) -> dict:
+    found = next((e for e in extracted if e.get("feed") == "devreform"), {})
+    if view.bundle_day is None:
+        return {"bundle_day": None, "age_days": None, "stale": True,
+                "note": "no dev-reform bundle loaded: GI1 cannot be evaluated"}
+    age = (view.run_date - view.bundle_day).days
+    return {"bundle_day": view.bundle_day.isoformat(), "age_days": age,
+            "stale": age > stale_after, "skipped": found.get("skipped", [])}
+
+
+def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict]) -> dict:
+    params = load_params()
+    rules = {r.code: r for r in load_rules()}
+    root = output_root()
+    run_date = view.run_date
+    batch_ids = [b for e in extracted for b in e.get("batch_ids", [])]
+    with night_folder(root, run_date) as folder, eng.begin() as conn:
+        previous = previous_night(conn, run_date)
+        flags = open_flags(conn, run_date, previous, params)
+        resolved = resolved_since(conn, run_date, previous)
+        districts = [r[0] for r in conn.execute(
+            text("SELECT DISTINCT district_code FROM night_project WHERE run_date = :d "
+                 "AND district_code IS NOT NULL"), {"d": run_date})]
+        write_flags_csv(folder / "flags.csv", flags)
+        lists = write_district_lists(folder / "lists", run_date, districts, flags, resolved,
+                                     rules, params)
+        blacklist = export_blacklist(conn, folder / "blacklist", run_date)
+        parties = write_resolution(conn, folder / "resolution.csv", run_date)
+        links = write_links(conn, folder / "links.csv", run_date)
+        publish_night(conn, view, as_json(params))
+        per_rule = {code: 0 for code in rules}
+        for flag in flags:
+            per_rule[flag.rule] = per_rule.get(flag.rule, 0) + 1
+        report = {
+            "run_date": run_date.isoformat(),
+            "warehouse": describe(eng),
+            "knowledge_cutoff": view.knowledge_cutoff,
+            "rerun": view.rerun,
+            "previous_night": previous.isoformat() if previous else None,
+            "sources": source_counts(conn, batch_ids),
+            "devreform": _devreform_report(view, extracted,
+                                           params["devreform.stale_after_days"]),
+            "flags_per_rule": per_rule,
+            "flags_total": len(flags),
+            "new_since_previous": sum(f.new for f in flags),
+            "resolved_since_previous": len(resolved),
+            "overdue": sum(f.overdue for f in flags),
+            "districts": lists,
+            "parties": parties,
+            "links": links,
+            "blacklist": blacklist,
+            "stage_seconds": stage_timings(conn, run_date),
+        }
+        write_run_report(folder / "run_report.json", report)
+    log.info("night %s published to %s: %d flags %s", run_date, root / run_date.isoformat(),
+             len(flags), per_rule)
+    return {"folder": str(root / run_date.isoformat()), "flags": len(flags),
+            "flags_per_rule": per_rule, "blacklist": blacklist}

@@ -1,0 +1,98 @@
+"""Resolving every project party and linking every project to its investment
+project, for one night, into night_party and night_link."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import Connection, text
+
+from wageguard.identity.investment_code import normalise_investment_code
+from wageguard.identity.resolve import Register, RegisterEntry
+from wageguard.landing.store import chunks
+
+ROLES = ("builder", "contractor")
+
+
+def load_register(conn: Connection, run_date: dt.date) -> Register:
+    rows = conn.execute(
+        text(
+            "SELECT credit_code, name, former_names, legacy_registration_no "
+            "FROM night_enterprise WHERE run_date = :d"
+        ),
+        {"d": run_date},
+    )
+    return Register(
+        RegisterEntry(
+            credit_code=r.credit_code,
+            name=r.name or "",
+            former_names=tuple(json.loads(r.former_names or "[]")),
+            legacy_registration_no=r.legacy_registration_no,
+        )
+        for r in rows
+    )
+
+
+def resolve_parties(conn: Connection, run_date: dt.date) -> dict[str, int]:
+    """Returns how many parties ended in each status."""
+    register = load_register(conn, run_date)
+    projects = conn.execute(
+        text(
+            "SELECT project_id, builder_name, builder_credit_code, contractor_name, "
+            "contractor_credit_code FROM night_project WHERE run_date = :d"
+        ),
+        {"d": run_date},
+    ).mappings()
+    rows, counts = [], {"resolved": 0, "ambiguous": 0, "absent": 0}
+    for project in projects:
+        for role in ROLES:
+            name, code = project[f"{role}_name"], project[f"{role}_credit_code"]
+            found = register.resolve(name, code)
+            counts[found.status] += 1
+            rows.append({
+                "d": run_date, "p": project["project_id"], "r": role, "n": name, "c": code,
+                "cc": found.credit_code, "s": found.status, "m": found.method,
+                "x": found.detail,
+            })
+    insert = text(
+        "INSERT INTO night_party (run_date, project_id, role, name_as_typed, code_as_typed, "
+        "credit_code, status, method, detail) VALUES (:d, :p, :r, :n, :c, :cc, :s, :m, :x)"
+    )
+    for part in chunks(rows):
+        conn.execute(insert, part)
+    return counts
+
+
+def link_projects(conn: Connection, run_date: dt.date, bundle_day: dt.date | None) -> int:
+    """Links by normalised investment code only, never by name; the code must be
+    in the bundle night D uses."""
+    if bundle_day is None:
+        return 0
+    known = {
+        r.code_normalised
+        for r in conn.execute(
+            text(
+                "SELECT DISTINCT code_normalised FROM investment_project "
+                "WHERE bundle_day = :b AND code_normalised IS NOT NULL"
+            ),
+            {"b": bundle_day},
+        )
+    }
+    rows = []
+    for r in conn.execute(
+        text(
+            "SELECT project_id, investment_code FROM night_project "
+            "WHERE run_date = :d AND investment_code IS NOT NULL"
+        ),
+        {"d": run_date},
+    ):
+        code = normalise_investment_code(r.investment_code)
+        if code in known:
+            rows.append({"d": run_date, "p": r.project_id, "c": code})
+    insert = text(
+        "INSERT INTO night_link (run_date, project_id, investment_code) VALUES (:d, :p, :c)"
+    )
+    for part in chunks(rows):
+        conn.execute(insert, part)
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Landing: what a source said, untouched, with its hash and pull metadata."""

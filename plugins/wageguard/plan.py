@@ -1,0 +1,22 @@
+"""The shape of the nightly run, importable at DAG parse time (no heavy imports)."""
+
+DAG_ID = "wageguard_nightly"
+TIMEZONE = "Asia/Shanghai"
+SCHEDULE_CRON = "0 1 * * *"  # 01:00: the lists are ready long before inspectors start
+
+# One extract per feed; "devreform" brings both CSVs of one bundle, so a bundle
+# is never split across tasks.
+FEEDS = (
+    "projects", "wage_accounts", "wage_deposits", "realname_monthly",
+    "enterprises", "list_entries", "devreform",
+)
+CONNECTION_OF_SYSTEM = {
+    "housing": "housing_api",
+    "credit": "credit_api",
+    "devreform": "devreform_exchange",
+}
+SYSTEM_OF_FEED = {
+    "projects": "housing", "wage_accounts": "housing", "wage_deposits": "housing",
+    "realname_monthly": "housing", "enterprises": "credit", "list_entries": "credit",
+    "devreform": "devreform",
+}

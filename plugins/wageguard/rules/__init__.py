@@ -1,0 +1,1 @@
+"""The flag rules of rules.md: parameters, required deposit, evaluation and lifecycle."""

@@ -1,0 +1,90 @@
+"""Evaluating every rule for night D and carrying each flag's identity across
+nights (rules.md, "Flag lifecycle").
+
+A flag is (project_id, rule). It keeps the raised_on of the previous published
+night while the condition holds; a night where it does not hold ends it, and a
+later return is a new occurrence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+from wageguard.landing.store import chunks
+from wageguard.rules.catalogue import Rule
+from wageguard.warehouse.sqlfiles import read_sql
+
+log = logging.getLogger(__name__)
+
+
+def date_params(run_date: dt.date, params: dict) -> dict:
+    """Rules compare record dates with bound dates computed here, so the SQL
+    needs no dialect-specific date arithmetic."""
+    days = dt.timedelta
+    return {
+        "run_date": run_date,
+        "wa1_signed_before": run_date - days(params["account.open_within_days"]),
+        "wd1_started_before": run_date - days(params["deposit.due_days_after_start"]),
+    }
+
+
+def previous_night(conn: Connection, run_date: dt.date) -> dt.date | None:
+    value = conn.execute(
+        text("SELECT MAX(run_date) FROM night WHERE run_date < :d"), {"d": run_date}
+    ).scalar()
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def _jsonable(value):
+    if isinstance(value, (dt.date, Decimal)):
+        return str(value)
+    return value
+
+
+def evaluate_rules(
+    conn: Connection, run_date: dt.date, rules: list[Rule], params: dict
+) -> dict[str, int]:
+    """Replaces night D's flags; returns the count per rule."""
+    previous = previous_night(conn, run_date)
+    raised_before = {}
+    if previous is not None:
+        raised_before = {
+            (r.project_id, r.rule): r.raised_on
+            for r in conn.execute(
+                text("SELECT project_id, rule, raised_on FROM flag_night WHERE run_date = :d"),
+                {"d": previous},
+            )
+        }
+    conn.execute(text("DELETE FROM flag_night WHERE run_date = :d"), {"d": run_date})
+    bound = date_params(run_date, params)
+    counts = {}
+    rows = []
+    for rule in rules:
+        found = conn.execute(text(read_sql(rule.sql)), bound).mappings().all()
+        counts[rule.code] = len(found)
+        for hit in found:
+            detail = {k: _jsonable(v) for k, v in hit.items()
+                      if k not in ("project_id", "base_severity")}
+            rows.append({
+                "d": run_date,
+                "p": hit["project_id"],
+                "r": rule.code,
+                "s": hit["base_severity"],
+                "raised": raised_before.get((hit["project_id"], rule.code), run_date),
+                "v": rule.version,
+                "x": json.dumps(detail, ensure_ascii=False, sort_keys=True),
+            })
+        log.info("%s (%s): %d flags", rule.code, rule.title, len(found))
+    insert = text(
+        "INSERT INTO flag_night (run_date, project_id, rule, base_severity, raised_on, "
+        "rule_version, detail) VALUES (:d, :p, :r, :s, :raised, :v, :x)"
+    )
+    for part in chunks(rows):
+        conn.execute(insert, part)
+    return counts

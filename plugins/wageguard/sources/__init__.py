@@ -1,0 +1,1 @@
+"""Clients for the three source systems, per ../shared/contracts/."""

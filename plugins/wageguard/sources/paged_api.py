@@ -1,0 +1,103 @@
+"""Pulling every page of one list endpoint of a REST source (housing, credit).
+
+The contract: follow next_page_token until null; the FIRST page's server_time
+is the next pull's watermark; 429 carries Retry-After; 502/503/504 are
+transient. Retries and their back-off are urllib3's, which honours
+Retry-After."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import requests
+
+from wageguard.sources.config import SourceConfig
+from wageguard.sources.http_session import TRANSIENT, retrying_session
+
+log = logging.getLogger(__name__)
+
+
+class SourceError(RuntimeError):
+    pass
+
+
+@dataclass
+class Pull:
+    records: list[dict] = field(default_factory=list)
+    server_time: str | None = None  # from the first page
+    pages: int = 0
+    seconds: float = 0.0
+
+
+def session_for(config: SourceConfig, auth_header: str, auth_prefix: str = "") -> requests.Session:
+    session = retrying_session(config)
+    if config.secret:
+        session.headers[auth_header] = f"{auth_prefix}{config.secret}"
+    return session
+
+
+def _pages(
+    session: requests.Session, url: str, params: dict, label: str
+) -> Iterator[dict]:
+    token = None
+    while True:
+        query = dict(params)
+        if token:
+            query["page_token"] = token
+        response = session.get(url, params=query, timeout=(10, 120))
+        if response.status_code != 200:
+            raise SourceError(
+                f"{label}: {url} answered {response.status_code} "
+                f"({_error_text(response)}) after retries; "
+                + _advice(response.status_code)
+            )
+        page = response.json()
+        yield page
+        token = page.get("next_page_token")
+        if not token:
+            return
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        return str(response.json().get("error", response.text[:200]))
+    except ValueError:
+        return response.text[:200]
+
+
+def _advice(status: int) -> str:
+    if status == 401:
+        return "check the token / API key in the Airflow connection"
+    if status == 400:
+        return "a parameter or page token was refused; re-run the task to start the pull again"
+    if status in TRANSIENT:
+        return "the source is overloaded or down; the task will be retried"
+    return "see the source system's status"
+
+
+def pull_all(
+    session: requests.Session,
+    base_url: str,
+    path: str,
+    params: dict,
+    label: str,
+    progress_every: int = 20,
+) -> Pull:
+    started = time.monotonic()
+    pull = Pull()
+    for page in _pages(session, f"{base_url}{path}", params, label):
+        if pull.server_time is None:
+            pull.server_time = page["server_time"]
+        pull.records.extend(page["items"])
+        pull.pages += 1
+        if pull.pages % progress_every == 0:
+            log.info("%s: %d pages, %d records so far", label, pull.pages, len(pull.records))
+    pull.seconds = time.monotonic() - started
+    log.info(
+        "%s: pulled %d records in %d pages (%.1f s)",
+        label, len(pull.records), pull.pages, pull.seconds,
+    )
+    return pull

@@ -1,0 +1,298 @@
+"""Turn what a source served into flat rows of the table's columns, fixing only
+what people demonstrably mistyped (full-width characters, stray spaces, other
+date spellings, thousands separators) and recording every fix. A value that
+cannot be read with certainty is left as typed, for validation to quarantine.
+
+Columns are processed one at a time over all records, each distinct value once:
+a night's pull repeats the same dates, districts and statuses thousands of times.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from wageguard.tables import DEVREFORM_HEADERS, SourceTable
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+# (column, before, after, kind)
+Change = tuple[str, object, object, str]
+
+
+def _never(raw: object) -> bool:
+    return False
+
+
+def _as_is(raw: object) -> object:
+    return raw
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    # (column, raw value) -> (normalised value, reason to quarantine or None)
+    read: Callable[[str, object], tuple[object, str | None]]
+    # The spelling the source contract itself promises for a value that `read`
+    # still rewrites (万元, YYYYMM, JSON integers): a contract conversion, not a
+    # fix, so it is not recorded — a night of dev-reform rows would otherwise log
+    # millions of "changes" that say nothing.
+    promised: Callable[[object], bool] = _never
+    shown: Callable[[object], object] = _as_is  # the raw value as a change shows it
+
+
+@dataclass
+class Normalised:
+    rows: list[dict]
+    changes: list[list[Change]]
+    problems: list[list[str]]  # reasons to quarantine the row, whatever else it holds
+
+
+# re.ASCII everywhere: Python's \d also matches other scripts' digits, which
+# NFKC leaves alone and which are never what an office meant.
+_DATE_FORMS = tuple(
+    re.compile(pattern, re.ASCII)
+    for pattern in (
+        r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})",
+        r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})",
+        r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日",
+    )
+)
+_MONTH = re.compile(r"(?P<y>\d{4})(?:-(?P<m>\d{1,2})|(?P<mm>\d{2}))", re.ASCII)
+_COMPACT_MONTH = re.compile(r"\d{6}", re.ASCII)
+_GROUPED_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
+_DIGITS = re.compile(r"\d+", re.ASCII)
+_WAN_AS_PROMISED = re.compile(r"\d+(?:\.\d{1,6})?", re.ASCII)
+_FEN = decimal.Decimal("0.01")
+# Inexact is trapped so that an amount off the fen (or too long to multiply
+# exactly) raises instead of being rounded.
+_EXACT = decimal.Context(prec=34, traps=[decimal.Inexact, decimal.InvalidOperation])
+
+
+def nfkc_trim(text: str) -> str | None:
+    text = unicodedata.normalize("NFKC", text).strip()
+    return text or None
+
+
+def parse_timestamp(text: object) -> datetime | None:
+    """The instant an ISO 8601 timestamp with an offset names; None for anything
+    else (a timestamp without offset is not guessed to be Shanghai time)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _date(text: str) -> str:
+    for form in _DATE_FORMS:
+        match = form.fullmatch(text)
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"])).isoformat()
+            except ValueError:
+                return text
+    return text
+
+
+def _timestamp(text: str) -> str:
+    moment = parse_timestamp(text)
+    if moment is None:
+        return text
+    # Sub-second precision is kept when present: it may be what orders two versions.
+    return moment.astimezone(SHANGHAI).isoformat(
+        timespec="microseconds" if moment.microsecond else "seconds"
+    )
+
+
+def _ungrouped(text: str) -> str:
+    return text.replace(",", "") if _GROUPED_NUMBER.fullmatch(text) else text
+
+
+def _money(scale: int) -> Callable[[str], str]:
+    factor = decimal.Decimal(scale)
+
+    def convert(text: str) -> str:
+        plain = _ungrouped(text)
+        if not _NUMBER.fullmatch(plain):
+            return text
+        try:
+            yuan = _EXACT.multiply(decimal.Decimal(plain), factor).quantize(_FEN, context=_EXACT)
+        except (decimal.Inexact, decimal.InvalidOperation):
+            return text
+        return f"{yuan:f}"
+
+    return convert
+
+
+def _count(text: str) -> str:
+    plain = _ungrouped(text)
+    return str(int(plain)) if _DIGITS.fullmatch(plain) else text
+
+
+def _month(text: str) -> str:
+    match = _MONTH.fullmatch(text)
+    if not match:
+        return text
+    month = int(match["m"] or match["mm"])
+    return f"{match['y']}-{month:02d}" if 1 <= month <= 12 else text
+
+
+def _scalar(convert: Callable[[str], str]) -> Callable[[str, object], tuple[object, str | None]]:
+    """A reader for one text-like value: NFKC, trim, blank -> None, then `convert`."""
+
+    def read(column: str, raw: object) -> tuple[object, str | None]:
+        if raw is None:
+            return None, None
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            return None, f"normalise({column}): {type(raw).__name__} where a value was expected"
+        text = nfkc_trim(raw if isinstance(raw, str) else repr(raw))
+        return (None if text is None else convert(text)), None
+
+    return read
+
+
+def _flag(column: str, raw: object) -> tuple[object, str | None]:
+    if raw is None or isinstance(raw, bool):
+        return raw, None
+    return None, f"normalise({column}): not true/false"
+
+
+def _names(column: str, raw: object) -> tuple[object, str | None]:
+    if raw is None:
+        return None, None
+    if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
+        return None, f"normalise({column}): not a list of names"
+    names = [name for name in map(nfkc_trim, raw) if name is not None]
+    return json.dumps(names, ensure_ascii=False), None
+
+
+def _json_if_list(raw: object) -> object:
+    return json.dumps(raw, ensure_ascii=False) if isinstance(raw, list) else raw
+
+
+def _spelt(pattern: re.Pattern) -> Callable[[object], bool]:
+    return lambda raw: isinstance(raw, str) and pattern.fullmatch(raw) is not None
+
+
+TEXT = Kind("text", _scalar(str))
+CODE = Kind("code", _scalar(str.upper))
+DATE = Kind("date", _scalar(_date))
+TIMESTAMP = Kind("timestamp", _scalar(_timestamp))
+MONEY = Kind("money", _scalar(_money(1)))
+MONEY_WAN = Kind("money_wan", _scalar(_money(10_000)), promised=_spelt(_WAN_AS_PROMISED))
+COUNT = Kind(
+    "count", _scalar(_count), promised=lambda raw: type(raw) is int  # a JSON integer
+)
+MONTH = Kind("month", _scalar(_month))
+MONTH_COMPACT = Kind("month", _scalar(_month), promised=_spelt(_COMPACT_MONTH))
+FLAG = Kind("flag", _flag)
+NAMES = Kind("names", _names, shown=_json_if_list)
+
+_CODE_COLUMNS = frozenset({
+    "builder_credit_code", "contractor_credit_code", "credit_code", "owner_credit_code",
+    "legacy_registration_no",
+})
+_MONEY_COLUMNS = frozenset({
+    "contract_amount", "amount", "payroll_amount", "paid_via_contractor_amount", "amount_owed",
+    "total_investment", "planned_amount", "actual_amount", "labour_amount",
+})
+_COUNT_COLUMNS = frozenset({
+    "registered_workers", "attending_workers", "paid_workers", "workers_owed",
+})
+# Project parties arrive as nested objects {name, credit_code}.
+_NESTED = {
+    f"{party}_{part}": (party, part)
+    for party in ("builder", "contractor")
+    for part in ("name", "credit_code")
+}
+
+
+def kind_of(table: SourceTable, column: str) -> Kind:
+    devreform = table.system == "devreform"
+    if column in _CODE_COLUMNS:
+        return CODE
+    if column in _MONEY_COLUMNS:
+        return MONEY_WAN if devreform else MONEY
+    if column in _COUNT_COLUMNS:
+        return COUNT
+    if column.endswith("_on") or column == "valid_until":
+        return DATE
+    special = {
+        "updated_at": TIMESTAMP,
+        "month": MONTH_COMPACT if devreform else MONTH,
+        "deleted": FLAG,
+        "former_names": NAMES,
+    }
+    return special.get(column, TEXT)
+
+
+def _source_paths(table: SourceTable) -> dict[str, tuple[str, ...]]:
+    """Where each flat column is read from in a raw record, in column order."""
+    if table.system == "devreform":
+        headers = {column: header for header, column in DEVREFORM_HEADERS[table.name].items()}
+        return {column: (headers[column],) for column in table.columns}
+    nested = _NESTED if table.name == "projects" else {}
+    return {column: nested.get(column, (column,)) for column in table.columns}
+
+
+def _raw_values(records: list, path: tuple[str, ...], problems: list[list[str]]) -> list:
+    """One column's raw values across the records (which are known to be objects
+    or recorded as a problem already)."""
+    top, *nested = path
+    values = [record.get(top) if isinstance(record, dict) else None for record in records]
+    for step in nested:
+        for i, value in enumerate(values):
+            if isinstance(value, dict):
+                values[i] = value.get(step)
+            elif value is not None:
+                # A null party is just missing data; a bare string cannot be read.
+                reason = f"normalise({top}): not an object"
+                if reason not in problems[i]:
+                    problems[i].append(reason)
+                values[i] = None
+    return values
+
+
+def normalise(table: SourceTable, records: list) -> Normalised:
+    problems: list[list[str]] = [
+        [] if isinstance(record, dict) else ["normalise(record): not an object"]
+        for record in records
+    ]
+    changes: list[list[Change]] = [[] for _ in records]
+    paths = _source_paths(table)
+    columns = []
+    for column, path in paths.items():
+        kind = kind_of(table, column)
+        seen: dict[object, tuple[object, str | None, bool]] = {}
+        values = []
+        for i, raw in enumerate(_raw_values(records, path, problems)):
+            # The type is part of the key so that 1, 1.0 and True stay apart.
+            memo = raw if type(raw) is str else (type(raw), raw)
+            try:
+                result = seen.get(memo)
+            except TypeError:  # a list: read it every time
+                result = None
+            if result is None:
+                value, problem = kind.read(column, raw)
+                recorded = problem is None and value != kind.shown(raw) and not kind.promised(raw)
+                result = (value, problem, recorded)
+                if not isinstance(raw, list | dict):
+                    seen[memo] = result
+            value, problem, recorded = result
+            values.append(value)
+            if problem:
+                problems[i].append(problem)
+            if recorded:
+                changes[i].append((column, kind.shown(raw), value, kind.name))
+        columns.append(values)
+    rows = [dict(zip(paths, cells, strict=True)) for cells in zip(*columns, strict=True)]
+    return Normalised(rows=rows, changes=changes, problems=problems)

@@ -1,0 +1,51 @@
+"""A SQLAlchemy engine for the warehouse URL, with the embedded default.
+
+SQLite is the embedded default (no server); PostgreSQL is the production
+warehouse. Both run the same SQL from sql/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+DEFAULT_URL_ENV = "WAGEGUARD_WAREHOUSE_URL"
+
+# Python 3.12 deprecates sqlite3's implicit date adapter; dates must reach
+# SQLite as ISO text so that they compare with the stored ISO text.
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
+
+
+def warehouse_url() -> str:
+    url = os.environ.get(DEFAULT_URL_ENV)
+    if url:
+        return url
+    path = Path(os.environ.get("WAGEGUARD_HOME", ".")).resolve() / "var" / "warehouse.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or warehouse_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # WAL lets a reader (an export) run beside a writer; foreign keys are
+            # not used, so only durability and concurrency settings matter here.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def describe(engine: Engine) -> str:
+    """The URL without its password, for logs and reports."""
+    return engine.url.render_as_string(hide_password=True)

@@ -1,0 +1,121 @@
+"""Building night D's view of the world: which record versions it sees (its
+knowledge cutoff), which dev-reform bundle it uses, and the night_* tables the
+rules read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from wageguard.landing.store import now_text
+from wageguard.warehouse.sqlfiles import files_in, run_file
+
+NIGHT_TABLES = (
+    "night_project", "night_account", "night_deposit", "night_realname_month",
+    "night_enterprise", "night_list_entry", "night_party", "night_link",
+    "night_required_deposit",
+)
+
+
+@dataclass(frozen=True)
+class NightView:
+    run_date: dt.date
+    knowledge_cutoff: str
+    bundle_day: dt.date | None
+    rerun: bool  # the night was published before: reproduce it
+
+    def to_json(self) -> dict:
+        return {
+            "run_date": self.run_date.isoformat(),
+            "knowledge_cutoff": self.knowledge_cutoff,
+            "bundle_day": self.bundle_day.isoformat() if self.bundle_day else None,
+            "rerun": self.rerun,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> NightView:
+        return cls(
+            run_date=dt.date.fromisoformat(data["run_date"]),
+            knowledge_cutoff=data["knowledge_cutoff"],
+            bundle_day=dt.date.fromisoformat(data["bundle_day"]) if data["bundle_day"] else None,
+            rerun=data["rerun"],
+        )
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def night_view(conn: Connection, run_date: dt.date) -> NightView:
+    """A published night keeps its cutoff and bundle; a new night sees all that
+    is loaded now and the newest complete bundle loaded for a day on or before D."""
+    published = conn.execute(
+        text("SELECT knowledge_cutoff, bundle_day FROM night WHERE run_date = :d"),
+        {"d": run_date},
+    ).first()
+    if published:
+        return NightView(run_date, published.knowledge_cutoff, _as_date(published.bundle_day), True)
+    bundle_day = conn.execute(
+        text(
+            "SELECT MAX(bundle_day) FROM load_batch WHERE source_table = 'fund_disbursements' "
+            "AND status = 'loaded' AND bundle_day <= :d AND bundle_day IN ("
+            "SELECT bundle_day FROM load_batch WHERE source_table = 'investment_projects' "
+            "AND status = 'loaded')"
+        ),
+        {"d": run_date},
+    ).scalar()
+    return NightView(run_date, now_text(), _as_date(bundle_day), False)
+
+
+def build_snapshots(conn: Connection, view: NightView) -> dict[str, int]:
+    """Rebuilds night D's night_* tables from the core versions it may see."""
+    for table in NIGHT_TABLES:
+        conn.execute(text(f"DELETE FROM {table} WHERE run_date = :d"), {"d": view.run_date})
+    params = {"run_date": view.run_date, "cutoff": view.knowledge_cutoff}
+    for path in files_in("core"):
+        run_file(conn, path, params)
+    counts = {}
+    for table in NIGHT_TABLES[:6]:
+        counts[table] = conn.execute(
+            text(f"SELECT COUNT(*) FROM {table} WHERE run_date = :d"), {"d": view.run_date}
+        ).scalar_one()
+    return counts
+
+
+def publish_night(conn: Connection, view: NightView, params_json: str) -> None:
+    """Records that night D was published; its first cutoff and bundle stay."""
+    now = now_text()
+    if view.rerun:
+        conn.execute(
+            text("UPDATE night SET last_published_at = :t, params = :p WHERE run_date = :d"),
+            {"t": now, "p": params_json, "d": view.run_date},
+        )
+        return
+    conn.execute(
+        text(
+            "INSERT INTO night (run_date, knowledge_cutoff, bundle_day, params, "
+            "first_published_at, last_published_at) VALUES (:d, :c, :b, :p, :t, :t)"
+        ),
+        {"d": view.run_date, "c": view.knowledge_cutoff, "b": view.bundle_day,
+         "p": params_json, "t": now},
+    )
+
+
+def stage_seconds(conn: Connection, run_date: dt.date, stage: str, started_at: str,
+                  seconds: float, rows_in: int | None = None,
+                  rows_out: int | None = None) -> None:
+    conn.execute(text("DELETE FROM stage_run WHERE run_date = :d AND stage = :s"),
+                 {"d": run_date, "s": stage})
+    conn.execute(
+        text("INSERT INTO stage_run VALUES (:d, :s, :at, :sec, :i, :o)"),
+        {"d": run_date, "s": stage, "at": started_at, "sec": seconds, "i": rows_in, "o": rows_out},
+    )
+
+
+def night_summary(view: NightView, counts: dict) -> str:
+    return json.dumps({**view.to_json(), **counts}, ensure_ascii=False)

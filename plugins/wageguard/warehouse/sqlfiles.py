@@ -1,0 +1,37 @@
+"""Reading the SQL files under sql/ and running them with bound parameters."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from wageguard.paths import sql_dir
+
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+@cache
+def read_sql(relative: str) -> str:
+    return (sql_dir() / relative).read_text(encoding="utf-8")
+
+
+def statements(sql: str) -> list[str]:
+    """Split a file into statements. Our SQL files put no ';' inside literals
+    or comments, which keeps this split trivial and dialect-neutral."""
+    body = _COMMENT.sub("", sql)
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def run_file(conn: Connection, relative: str, params: dict | None = None) -> None:
+    for stmt in statements(read_sql(relative)):
+        conn.execute(text(stmt), params or {})
+
+
+def files_in(folder: str) -> list[str]:
+    """The .sql files of a sql/ sub-folder in name order, relative to sql/."""
+    return sorted(
+        str(p.relative_to(sql_dir())) for p in Path(sql_dir() / folder).glob("*.sql")
+    )

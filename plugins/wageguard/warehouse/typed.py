@@ -1,0 +1,109 @@
+"""From validated, normalised source rows (strings in the forms the GX suites
+check) to the typed columns of the warehouse's version tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from wageguard.identity.investment_code import normalise_investment_code
+from wageguard.identity.person_id import mask_person_id
+
+
+def fen(value: str | None) -> int | None:
+    """Yuan with two decimals to integer fen, exactly."""
+    return None if value is None else int(Decimal(value) * 100)
+
+
+def day(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def count(value: str | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def flag(value) -> int:
+    return 1 if value in (True, "true", "True", 1, "1") else 0
+
+
+def government(value: str | None) -> int:
+    return 1 if value == "是" else 0
+
+
+# target table -> {target column: (source column, conversion)}; columns not
+# listed are copied as they are.
+_CONVERSIONS = {
+    "projects": {
+        "contract_amount_fen": ("contract_amount", fen),
+        "contract_signed_on": ("contract_signed_on", day),
+        "started_on": ("started_on", day),
+        "planned_completion_on": ("planned_completion_on", day),
+        "completed_on": ("completed_on", day),
+        "deleted": ("deleted", flag),
+    },
+    "wage_accounts": {
+        "opened_on": ("opened_on", day),
+        "filed_on": ("filed_on", day),
+        "closed_on": ("closed_on", day),
+        "deleted": ("deleted", flag),
+    },
+    "wage_deposits": {
+        "amount_fen": ("amount", fen),
+        "deposited_on": ("deposited_on", day),
+        "valid_until": ("valid_until", day),
+        "deleted": ("deleted", flag),
+    },
+    "realname_monthly": {
+        "registered_workers": ("registered_workers", count),
+        "attending_workers": ("attending_workers", count),
+        "paid_workers": ("paid_workers", count),
+        "payroll_fen": ("payroll_amount", fen),
+        "paid_via_contractor_fen": ("paid_via_contractor_amount", fen),
+    },
+    "enterprises": {"deleted": ("deleted", flag)},
+    "list_entries": {
+        "person_id_masked": ("person_id_masked", mask_person_id),
+        "listed_on": ("listed_on", day),
+        "expires_on": ("expires_on", day),
+        "removed_on": ("removed_on", day),
+        "amount_owed_fen": ("amount_owed", fen),
+        "workers_owed": ("workers_owed", count),
+        "deleted": ("deleted", flag),
+    },
+    "investment_projects": {
+        "code_normalised": ("investment_code", normalise_investment_code),
+        "government_invested": ("government_invested", government),
+        "total_investment_fen": ("total_investment", fen),
+        "approved_on": ("approved_on", day),
+    },
+    "fund_disbursements": {
+        "code_normalised": ("investment_code", normalise_investment_code),
+        "planned_fen": ("planned_amount", fen),
+        "actual_fen": ("actual_amount", fen),
+        "labour_fen": ("labour_amount", fen),
+    },
+}
+
+VERSION_TABLE = {
+    "projects": "project_version",
+    "wage_accounts": "wage_account_version",
+    "wage_deposits": "wage_deposit_version",
+    "realname_monthly": "realname_month_version",
+    "enterprises": "enterprise_version",
+    "list_entries": "list_entry_version",
+    "investment_projects": "investment_project",
+    "fund_disbursements": "fund_disbursement",
+}
+
+
+def typed_row(table: str, row: dict, target_columns: list[str]) -> dict:
+    conversions = _CONVERSIONS[table]
+    out = {}
+    for column in target_columns:
+        if column in conversions:
+            source, convert = conversions[column]
+            out[column] = convert(row.get(source))
+        else:
+            out[column] = row.get(column)
+    return out

@@ -1,0 +1,437 @@
+"""The validate stage end to end, with the real suites and real GX (imported
+once for the whole module)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from wageguard import tables
+from wageguard.validate import BatchRejected, Outcome, validate_table
+from wageguard.validate.dedupe import SNAPSHOT_CONFLICT, UNORDERABLE
+from wageguard.validate.gx_suites import (
+    EXAMPLES,
+    SUITES_DIR,
+    SuiteError,
+    load_suite,
+    run_suite,
+)
+
+STAMP = "2025-03-04T10:00:00+08:00"
+
+
+def project(n=1, **changes):
+    record = {
+        "project_id": f"ZJ150203-2025-{n:05d}", "investment_code": "2025-150203-47-01-000001",
+        "permit_no": "150203202503040101", "name": "某某小区1号楼", "district_code": "150203",
+        "builder": {"name": "甲房地产公司", "credit_code": "91150203MA0N00000X"},
+        "contractor": {"name": "乙建筑公司", "credit_code": "91150203MA0K00001Y"},
+        "contract_amount": "12500000.00", "contract_signed_on": "2025-01-10",
+        "started_on": "2025-02-01", "planned_completion_on": "2026-06-30", "completed_on": None,
+        "status": "under_construction", "updated_at": STAMP, "deleted": False,
+    }
+    return record | changes
+
+
+def wage_account(n=1, **changes):
+    return {
+        "account_id": f"A{n}", "project_id": "ZJ150203-2025-00001", "bank_name": "某银行",
+        "account_no_masked": "6217********1234", "opened_on": "2025-01-15",
+        "filed_on": "2025-01-20", "closed_on": None, "status": "open", "updated_at": STAMP,
+        "deleted": False,
+    } | changes
+
+
+def wage_deposit(n=1, **changes):
+    return {
+        "deposit_id": f"D{n}", "project_id": "ZJ150203-2025-00001",
+        "contractor_credit_code": "91150203MA0K00001Y", "form": "bank_guarantee",
+        "amount": "250000.00", "deposited_on": "2025-01-20", "valid_until": "2026-01-19",
+        "status": "active", "updated_at": STAMP, "deleted": False,
+    } | changes
+
+
+def realname(n=1, **changes):
+    return {
+        "project_id": f"ZJ150203-2025-{n:05d}", "month": "2025-02", "registered_workers": 120,
+        "attending_workers": 110, "paid_workers": 108, "payroll_amount": "960000.00",
+        "paid_via_contractor_amount": "950000.00", "updated_at": STAMP,
+    } | changes
+
+
+def enterprise(n=1, **changes):
+    return {
+        "credit_code": f"91150203MA0N{n:05d}X", "name": "甲房地产公司",
+        "former_names": ["甲置业公司"], "legacy_registration_no": "150203000012345",
+        "legal_representative": "张三", "registered_district_code": "150203",
+        "status": "active", "updated_at": STAMP, "deleted": False,
+    } | changes
+
+
+def list_entry(n=1, **changes):
+    return {
+        "entry_id": f"E{n}", "subject_type": "organization", "subject_name": "丙劳务公司",
+        "credit_code": "91150203MA0P00002Z", "person_id_masked": None,
+        "list_type": "dishonest", "cause": "拖欠农民工工资", "decision_no": "包人社失信〔2025〕1号",
+        "listing_authority": "某市人力资源和社会保障局",
+        "listing_authority_district_code": "150200",
+        "listed_on": "2025-01-01", "expires_on": "2028-01-01", "removed_on": None,
+        "removal_reason": None, "amount_owed": "350000.00", "workers_owed": 25,
+        "updated_at": STAMP, "deleted": False,
+    } | changes
+
+
+def investment_project(n=1, **changes):
+    return {
+        "项目代码": f"2025-150203-47-01-{n:06d}", "项目名称": "某某小区", "建设地点代码": "150203",
+        "项目单位": "甲房地产公司", "项目单位统一社会信用代码": "91150203MA0N00000X",
+        "是否政府投资": "是", "总投资": "12500.5", "审批日期": "2025-01-02", "项目状态": "在建",
+    } | changes
+
+
+def disbursement(n=1, **changes):
+    return {
+        "项目代码": f"2025-150203-47-01-{n:06d}", "拨付月份": "202502", "计划拨付金额": "100",
+        "实际拨付金额": "80.5", "其中人工费用": "20.123456",
+    } | changes
+
+
+MAKERS = {
+    "projects": project, "wage_accounts": wage_account, "wage_deposits": wage_deposit,
+    "realname_monthly": realname, "enterprises": enterprise, "list_entries": list_entry,
+    "investment_projects": investment_project, "fund_disbursements": disbursement,
+}
+
+
+def assert_accounted(outcome: Outcome):
+    assert outcome.pulled == len(outcome.good) + len(outcome.quarantined) + outcome.superseded
+
+
+def only_quarantined(outcome: Outcome):
+    assert len(outcome.quarantined) == 1, outcome.quarantined
+    return outcome.quarantined[0]
+
+
+@pytest.mark.parametrize("table", list(MAKERS))
+def test_well_formed_records_of_every_table_pass(table):
+    records = [MAKERS[table](n) for n in range(1, 4)]
+    outcome = validate_table(table, records)
+    assert outcome.quarantined == []
+    assert len(outcome.good) == 3
+    assert all(list(row) == list(tables.BY_NAME[table].columns) for row in outcome.good)
+    assert outcome.summary["validation"]["success"] is True
+    assert_accounted(outcome)
+
+
+@pytest.mark.parametrize(
+    ("table", "changes", "reason"),
+    [
+        ("projects", {"name": "  "}, "expect_column_values_to_not_be_null(name)"),
+        ("projects", {"contract_amount": "abc"},
+         "expect_column_values_to_match_regex(contract_amount)"),
+        ("projects", {"contract_amount": "-5"},
+         "expect_column_values_to_match_regex(contract_amount)"),
+        ("projects", {"district_code": "15020"},
+         "expect_column_values_to_match_regex(district_code)"),
+        ("projects", {"status": "done"}, "expect_column_values_to_be_in_set(status)"),
+        ("projects", {"started_on": "2025-02-30"},
+         "expect_column_values_to_match_strftime_format(started_on)"),
+        ("projects", {"completed_on": "31/12/2025"},
+         "expect_column_values_to_match_regex(completed_on)"),
+        ("projects", {"deleted": None}, "expect_column_values_to_not_be_null(deleted)"),
+        ("projects", {"builder": "甲房地产公司"}, "normalise(builder): not an object"),
+        ("wage_accounts", {"closed_on": "2025-01-14"},
+         "expect_column_pair_values_a_to_be_greater_than_b(closed_on,opened_on)"),
+        ("wage_accounts", {"status": "frozen"}, "expect_column_values_to_be_in_set(status)"),
+        ("wage_deposits", {"valid_until": "2025-01-19"},
+         "expect_column_pair_values_a_to_be_greater_than_b(valid_until,deposited_on)"),
+        ("wage_deposits", {"form": "cheque"}, "expect_column_values_to_be_in_set(form)"),
+        ("wage_deposits", {"status": "lost"}, "expect_column_values_to_be_in_set(status)"),
+        ("realname_monthly", {"month": "2025-13"},
+         "expect_column_values_to_match_strftime_format(month)"),
+        ("realname_monthly", {"paid_workers": "12.5"},
+         "expect_column_values_to_match_regex(paid_workers)"),
+        ("realname_monthly", {"payroll_amount": None},
+         "expect_column_values_to_not_be_null(payroll_amount)"),
+        ("enterprises", {"credit_code": "91150203MA0N0000IX"},
+         "expect_column_values_to_match_regex(credit_code)"),
+        ("enterprises", {"credit_code": "150203000012345"},
+         "expect_column_values_to_match_regex(credit_code)"),
+        ("enterprises", {"status": "存续"}, "expect_column_values_to_be_in_set(status)"),
+        ("enterprises", {"former_names": "甲置业公司"},
+         "normalise(former_names): not a list of names"),
+        ("list_entries", {"expires_on": "2025-01-01"},
+         "expect_column_pair_values_a_to_be_greater_than_b(expires_on,listed_on)"),
+        ("list_entries", {"list_type": "blacklist"},
+         "expect_column_values_to_be_in_set(list_type)"),
+        ("list_entries", {"subject_type": "company"},
+         "expect_column_values_to_be_in_set(subject_type)"),
+        ("list_entries", {"workers_owed": -3}, "expect_column_values_to_match_regex(workers_owed)"),
+        ("investment_projects", {"项目状态": "完工"}, "expect_column_values_to_be_in_set(status)"),
+        ("investment_projects", {"是否政府投资": "Y"},
+         "expect_column_values_to_be_in_set(government_invested)"),
+        ("investment_projects", {"总投资": "1.0000001"},
+         "expect_column_values_to_match_regex(total_investment)"),
+        ("investment_projects", {"建设地点代码": "15O203"},
+         "expect_column_values_to_match_regex(site_district_code)"),
+        ("fund_disbursements", {"拨付月份": "202513"},
+         "expect_column_values_to_match_regex(month)"),
+        ("fund_disbursements", {"其中人工费用": "未知"},
+         "expect_column_values_to_match_regex(labour_amount)"),
+    ],
+)
+def test_each_kind_of_malformed_record_is_quarantined_with_its_reason(table, changes, reason):
+    make = MAKERS[table]
+    bad = make(2, **changes)
+    outcome = validate_table(table, [make(1), bad, make(3)])
+    quarantined = only_quarantined(outcome)
+    assert reason in quarantined.reasons
+    assert quarantined.raw is bad
+    assert quarantined.position == 1
+    assert quarantined.key is not None
+    assert len(outcome.good) == 2
+    assert_accounted(outcome)
+
+
+@pytest.mark.parametrize(
+    "code", ["91150203MA0N0000IX", "150203000012345", None, "  ", "91150203ma0n00000x"]
+)
+def test_party_credit_codes_are_left_to_identity_resolution(code):
+    records = [
+        project(1, builder={"name": "甲", "credit_code": code}),
+        project(2, contractor={"name": "乙", "credit_code": code}),
+    ]
+    assert validate_table("projects", records).quarantined == []
+    assert validate_table("wage_deposits", [wage_deposit(contractor_credit_code=code)]).good
+    assert validate_table("list_entries", [list_entry(credit_code=code)]).good
+
+
+def test_date_order_checks_ignore_missing_dates():
+    outcome = validate_table("wage_deposits", [wage_deposit(form="cash", valid_until=None)])
+    assert outcome.quarantined == []
+
+
+def test_blank_labour_cost_is_a_month_with_nothing_paid_in_not_a_bad_row():
+    # rules.md GI1 reads a blank 其中人工费用 as zero, so the row must reach the warehouse.
+    outcome = validate_table("fund_disbursements", [
+        MAKERS["fund_disbursements"](1, 其中人工费用="")
+    ])
+    assert len(outcome.good) == 1 and outcome.good[0]["labour_amount"] is None
+
+
+@pytest.mark.parametrize("table", ["projects", "wage_accounts", "enterprises", "list_entries"])
+def test_tombstones_pass_with_only_key_and_updated_at(table):
+    spec = tables.BY_NAME[table]
+    tombstone = {column: None for column in spec.key} | {
+        spec.key[0]: "GONE-1", "updated_at": STAMP, "deleted": True,
+    }
+    outcome = validate_table(table, [tombstone, MAKERS[table](1)])
+    assert outcome.quarantined == []
+    assert outcome.summary["tombstones"] == 1
+    assert outcome.summary["validation"]["rows"] == 1
+    gone = next(row for row in outcome.good if row["deleted"])
+    assert gone[spec.key[0]] == "GONE-1"
+
+
+def test_a_tombstone_without_updated_at_cannot_be_ordered():
+    outcome = validate_table("projects", [{"project_id": "P1", "deleted": True}, project(1)])
+    quarantined = only_quarantined(outcome)
+    assert quarantined.key == "P1"
+    assert quarantined.reasons == [UNORDERABLE]
+
+
+def test_rows_without_key_or_updated_at_go_straight_to_quarantine():
+    records = [project(1, project_id=" "), project(2, updated_at="yesterday"), project(3)]
+    outcome = validate_table("projects", records, max_bad_share=1)
+    by_raw = {id(q.raw): q for q in outcome.quarantined}
+    assert by_raw[id(records[0])].key is None
+    assert by_raw[id(records[0])].reasons == ["missing key (project_id)"]
+    assert by_raw[id(records[1])].reasons == [UNORDERABLE]
+    assert [row["project_id"] for row in outcome.good] == ["ZJ150203-2025-00003"]
+
+
+def test_latest_updated_at_wins_and_the_others_are_superseded():
+    records = [
+        project(1, name="v2", updated_at="2025-03-05T10:00:00+08:00"),
+        project(1, name="v1", updated_at="2025-03-04T10:00:00+08:00"),
+        # The same instant as v2 written in UTC, later than v2 by one second.
+        project(1, name="v3", updated_at="2025-03-05T02:00:01Z"),
+        project(2),
+    ]
+    outcome = validate_table("projects", records)
+    assert outcome.superseded == 2
+    assert sorted(row["name"] for row in outcome.good) == ["v3", "某某小区1号楼"]
+    assert_accounted(outcome)
+
+
+def test_a_newer_malformed_version_is_quarantined_not_replaced_by_an_older_one():
+    records = [project(1, updated_at="2025-03-05T10:00:00+08:00", status="??"), project(1)]
+    outcome = validate_table("projects", records)
+    assert outcome.good == []
+    assert outcome.superseded == 1
+    assert only_quarantined(outcome).raw is records[0]
+
+
+def test_identical_versions_at_the_same_time_are_superseded():
+    outcome = validate_table("projects", [project(1), project(1, name=" 某某小区1号楼 ")])
+    assert len(outcome.good) == 1
+    assert outcome.superseded == 1
+    assert outcome.summary["tied_versions"] == 0
+
+
+def test_differing_versions_at_the_same_time_are_settled_deterministically():
+    records = [project(1, name="甲"), project(1, name="乙")]
+    forward = validate_table("projects", records)
+    backward = validate_table("projects", records[::-1])
+    assert forward.good == backward.good
+    assert forward.superseded == backward.superseded == 1
+    assert forward.summary["tied_versions"] == 1
+
+
+def test_snapshot_exact_duplicates_are_superseded():
+    outcome = validate_table(
+        "investment_projects",
+        [
+            investment_project(1),
+            investment_project(1, 项目名称=" 某某小区 "),
+            investment_project(2),
+        ],
+    )
+    assert len(outcome.good) == 2
+    assert outcome.superseded == 1
+    assert outcome.quarantined == []
+
+
+def test_snapshot_duplicates_with_differing_content_are_all_quarantined():
+    records = [disbursement(1), disbursement(1, 实际拨付金额="81"), disbursement(2)]
+    outcome = validate_table("fund_disbursements", records, max_bad_share=1)
+    assert [row["investment_code"] for row in outcome.good] == ["2025-150203-47-01-000002"]
+    assert [q.reasons for q in outcome.quarantined] == [[SNAPSHOT_CONFLICT]] * 2
+    assert {q.key for q in outcome.quarantined} == {"2025-150203-47-01-000001|2025-02"}
+    assert outcome.superseded == 0
+    assert_accounted(outcome)
+
+
+def test_the_right_rows_are_quarantined_in_a_larger_mixed_batch():
+    records = [
+        project(n, contract_amount="12,5") if n % 7 == 0 else project(n) for n in range(1, 701)
+    ]
+    records += [project(n, updated_at="2020-01-01T00:00:00+08:00") for n in range(1, 51)]
+    outcome = validate_table("projects", records)
+    assert {q.key for q in outcome.quarantined} == {
+        f"ZJ150203-2025-{n:05d}" for n in range(7, 701, 7)
+    }
+    assert outcome.superseded == 50
+    assert len(outcome.good) == 600
+    assert [records[i]["project_id"] for i in outcome.good_positions] == [
+        row["project_id"] for row in outcome.good
+    ]
+    assert all(records[q.position] is q.raw for q in outcome.quarantined)
+    assert_accounted(outcome)
+    assert outcome.quarantined_share == pytest.approx(100 / 750)
+
+
+def test_changes_are_recorded_for_good_rows_with_their_key():
+    record = project(1, contract_amount="1,250,000", started_on="2025/2/1")
+    outcome = validate_table("projects", [record])
+    assert sorted(
+        (c["key"], c["column"], c["before"], c["after"], c["kind"]) for c in outcome.changes
+    ) == [
+        ("ZJ150203-2025-00001", "contract_amount", "1,250,000", "1250000.00", "money"),
+        ("ZJ150203-2025-00001", "started_on", "2025/2/1", "2025-02-01", "date"),
+    ]
+    assert outcome.summary["changes"] == 2
+
+
+def test_an_all_bad_batch_is_rejected_with_a_clear_message():
+    records = [project(n, contract_amount="n/a") for n in range(1, 5)]
+    with pytest.raises(BatchRejected) as caught:
+        validate_table("projects", records)
+    message = str(caught.value)
+    assert "projects" in message
+    assert "4 of 4 records quarantined" in message
+    assert "expect_column_values_to_match_regex(contract_amount) (4)" in message
+    assert "expectations/projects.json" in message
+    assert len(caught.value.outcome.quarantined) == 4
+
+
+def test_the_bad_share_threshold_is_a_parameter():
+    records = [project(1), project(2, status="?")]
+    assert len(validate_table("projects", records).quarantined) == 1  # 50% is not over 50%
+    with pytest.raises(BatchRejected):
+        validate_table("projects", records, max_bad_share=0.25)
+
+
+def test_an_empty_pull_is_fine_unless_the_table_must_not_be_empty():
+    outcome = validate_table("enterprises", [])
+    assert (outcome.pulled, outcome.good, outcome.quarantined, outcome.superseded) == (0, [], [], 0)
+    assert outcome.quarantined_share == 0.0
+    with pytest.raises(BatchRejected, match="enterprises: the source served no records"):
+        validate_table("enterprises", [], allow_empty=False)
+
+
+def _keys(value):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield key
+            yield from _keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _keys(inner)
+
+
+def test_summary_is_json_and_summary_sized():
+    records = [project(n, contract_amount="bad", started_on=None) for n in range(1, 40)]
+    records += [project(n) for n in range(40, 120)]
+    summary = validate_table("projects", records).summary
+    json.dumps(summary, allow_nan=False)
+    assert not {"unexpected_index_list", "unexpected_list", "unexpected_rows"} & set(_keys(summary))
+    results = summary["validation"]["expectations"]
+    assert all(len(r["partial_unexpected_list"]) <= EXAMPLES for r in results)
+    name = "expect_column_values_to_match_regex(contract_amount)"
+    amount = next(r for r in results if r["expectation"] == name)
+    assert amount | {"unexpected_percent": None} == {
+        "expectation": name,
+        "type": "expect_column_values_to_match_regex",
+        "columns": ["contract_amount"],
+        "success": False,
+        "element_count": 119,
+        "unexpected_count": 39,
+        "unexpected_percent": None,
+        "partial_unexpected_list": ["bad"] * EXAMPLES,
+    }
+    assert summary["reasons"] == {name: 39}
+
+
+@pytest.mark.parametrize("spec", tables.ALL, ids=lambda t: t.name)
+def test_each_table_has_a_suite_over_its_own_columns(spec):
+    suite = load_suite(spec.name)
+    assert (SUITES_DIR / f"{spec.name}.json").is_file()
+    for expectation in suite.expectations:
+        kwargs = expectation.configuration.kwargs
+        named = [kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B")]
+        named += kwargs.get("column_list", [])
+        assert {c for c in named if c} <= set(spec.columns), expectation
+
+
+def test_a_suite_file_that_gx_cannot_build_is_an_error_not_a_shorter_suite(tmp_path):
+    broken = {"name": "projects", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "name"}},
+        {"type": "expect_column_values_to_be_shiny", "kwargs": {"column": "name"}},
+    ]}
+    (tmp_path / "projects.json").write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(SuiteError, match="some expectations are invalid"):
+        load_suite("projects", tmp_path)
+
+
+def test_an_expectation_that_cannot_run_is_an_error_not_a_quarantine():
+    with pytest.raises(SuiteError, match=r"could not run: .*does not exist"):
+        run_suite("projects", ("project_id",), [{"project_id": "P1"}], [0])
+
+
+def test_the_package_imports_without_pandas_or_gx():
+    code = (
+        "import sys, wageguard.validate; "
+        "assert 'pandas' not in sys.modules and 'great_expectations' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
