@@ -26,7 +26,8 @@ def _run_date(context) -> dt.date:
     from zoneinfo import ZoneInfo
 
     moment = context.get("logical_date") or context["dag_run"].run_after
-    return moment.astimezone(ZoneInfo(TIMEZONE)).date()
+    local = moment.astimezone(ZoneInfo(TIMEZONE))
+    return dt.date(local.year, local.month, local.day)  # a plain date, not pendulum's
 
 
 @dag(

@@ -51,3 +51,46 @@ def warehouse_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'warehouse.db'}"
     _reset_postgres(PG_URL)
     return PG_URL
+
+
+@pytest.fixture(scope="session")
+def small_world():
+    from wageguard.demo.world import generate_world
+
+    return generate_world(projects=400, seed=11)
+
+
+@pytest.fixture
+def sources(small_world, tmp_path):
+    """The three local source systems serving the small world, as on the night after D."""
+    from wageguard.demo.sources import running_sources
+
+    with running_sources(small_world, workdir=tmp_path / "sources", ports=0,
+                         clock=lambda: small_world.as_of) as running:
+        yield running
+
+
+def source_configs(running) -> dict:
+    """The SourceConfig per system, as the DAG builds them from its connections."""
+    from wageguard.sources.config import SourceConfig
+
+    return {
+        "housing": SourceConfig(running.housing_url, secret=running.token),
+        "credit": SourceConfig(running.credit_url, secret=running.api_key),
+        "devreform": SourceConfig(str(running.exchange_dir)),
+    }
+
+
+def run_night_in_process(run_date, running) -> dict:
+    """Every stage of the nightly DAG in its order, without Airflow."""
+    from wageguard import pipeline
+    from wageguard.plan import FEEDS, SYSTEM_OF_FEED
+
+    configs = source_configs(running)
+    pipeline.prepare_warehouse()
+    extracted = [pipeline.extract(f, run_date, configs[SYSTEM_OF_FEED[f]]) for f in FEEDS]
+    for result in extracted:
+        pipeline.validate_and_load(result["batch_ids"])
+    view = pipeline.build_night(run_date)
+    pipeline.evaluate(view)
+    return pipeline.export(view, extracted)

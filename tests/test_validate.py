@@ -126,7 +126,7 @@ def test_well_formed_records_of_every_table_pass(table):
 @pytest.mark.parametrize(
     ("table", "changes", "reason"),
     [
-        ("projects", {"name": "  "}, "expect_column_values_to_not_be_null(name)"),
+        ("projects", {"district_code": "  "}, "expect_column_values_to_not_be_null(district_code)"),
         ("projects", {"contract_amount": "abc"},
          "expect_column_values_to_match_regex(contract_amount)"),
         ("projects", {"contract_amount": "-5"},
@@ -204,6 +204,13 @@ def test_party_credit_codes_are_left_to_identity_resolution(code):
     assert validate_table("projects", records).quarantined == []
     assert validate_table("wage_deposits", [wage_deposit(contractor_credit_code=code)]).good
     assert validate_table("list_entries", [list_entry(credit_code=code)]).good
+
+
+def test_blank_party_names_are_left_to_identity_resolution():
+    # A project whose contractor nobody named still needs its account and deposit checked.
+    records = [project(1, builder={"name": " ", "credit_code": None}),
+               project(2, contractor={"name": "", "credit_code": None}, name="")]
+    assert validate_table("projects", records).quarantined == []
 
 
 def test_date_order_checks_ignore_missing_dates():

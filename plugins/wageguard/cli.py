@@ -20,14 +20,6 @@ from wageguard.plan import DAG_ID
 DEFAULT_DATE = dt.date(2026, 11, 21)
 
 
-def _night_clock(run_date: dt.date):
-    """The sources answer as at 01:00 after D, when the nightly run starts, so
-    a demo of a past or future night sees what that night would have seen."""
-    tz = dt.timezone(dt.timedelta(hours=8))
-    moment = dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time(1, 0), tz)
-    return lambda: moment
-
-
 def _world_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--projects", type=int, default=3000,
                         help="size of the generated province (default 3000)")
@@ -60,7 +52,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"[2/4] preparing Airflow's metadata database in {env['AIRFLOW_HOME']}")
     ensure_metadata_db(env, log_file)
     with running_sources(world, workdir=home / "var" / "sources", ports=(0, 0, 0),
-                         clock=_night_clock(args.date)) as src:
+                         clock=lambda: world.as_of) as src:
         print(f"[3/4] local sources up: housing {src.housing_url}, credit {src.credit_url}, "
               f"dev-reform exchange {src.exchange_dir}")
         env.update({
@@ -89,9 +81,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from wageguard.demo.sources import serve_forever
+    from wageguard.demo.world import generate_world
 
-    serve_forever(projects=args.projects, seed=args.seed, run_date=args.date,
-                  workdir=Path(args.workdir).resolve())
+    world = generate_world(projects=args.projects, seed=args.seed, run_date=args.date)
+    serve_forever(world, workdir=Path(args.workdir).resolve(), clock=lambda: world.as_of)
     return 0
 
 

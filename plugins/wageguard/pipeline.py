@@ -11,21 +11,28 @@ import datetime as dt
 import logging
 import time
 from contextlib import contextmanager
+from functools import cache
 
 from sqlalchemy import Engine, text
 
 from wageguard.landing.store import land, now_text
 from wageguard.rules.params import load_params
 from wageguard.sources.config import SourceConfig
-from wageguard.warehouse.engine import make_engine
+from wageguard.warehouse.engine import make_engine, warehouse_url
 from wageguard.warehouse.migrate import migrate
 from wageguard.warehouse.night import stage_seconds
 
 log = logging.getLogger(__name__)
 
 
+@cache
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
 def engine() -> Engine:
-    return make_engine()
+    """One engine (one connection pool) per warehouse URL for the process."""
+    return _engine_for(warehouse_url())
 
 
 @contextmanager

@@ -66,15 +66,17 @@ CREATE TABLE landing_record (
     PRIMARY KEY (batch_id, ordinal)
 );
 
+-- A malformed payload is quarantined once, by the first batch that brought it;
+-- pulling it again (a re-run, a full snapshot) adds nothing.
 CREATE TABLE quarantine (
+    source_table    TEXT NOT NULL,
+    payload_hash    TEXT NOT NULL,
     batch_id        TEXT NOT NULL,
     ordinal         BIGINT NOT NULL,
-    source_table    TEXT NOT NULL,
     record_key      TEXT,
     reasons         TEXT NOT NULL,          -- JSON list of failed checks
-    payload_hash    TEXT NOT NULL,
     payload         TEXT NOT NULL,
-    PRIMARY KEY (batch_id, ordinal)
+    PRIMARY KEY (source_table, payload_hash)
 );
 
 -- Core: every version of every record, with when we first held it -----------

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 
 from wageguard.landing.store import chunks
 from wageguard.rules.catalogue import Rule
-from wageguard.warehouse.sqlfiles import read_sql
+from wageguard.warehouse.sqlfiles import read_sql, statements, used_params
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,8 @@ def evaluate_rules(
     counts = {}
     rows = []
     for rule in rules:
-        found = conn.execute(text(read_sql(rule.sql)), bound).mappings().all()
+        (sql,) = statements(read_sql(rule.sql))
+        found = conn.execute(text(sql), used_params(sql, bound)).mappings().all()
         counts[rule.code] = len(found)
         for hit in found:
             detail = {k: _jsonable(v) for k, v in hit.items()

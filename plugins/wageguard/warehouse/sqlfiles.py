@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 from wageguard.paths import sql_dir
 
 _COMMENT = re.compile(r"--[^\n]*")
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
 @cache
@@ -25,9 +26,14 @@ def statements(sql: str) -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
+def used_params(sql: str, params: dict) -> dict:
+    """The parameters a statement names: SQLite's driver refuses unused ones."""
+    return {name: params[name] for name in set(_PARAM.findall(sql)) if name in params}
+
+
 def run_file(conn: Connection, relative: str, params: dict | None = None) -> None:
     for stmt in statements(read_sql(relative)):
-        conn.execute(text(stmt), params or {})
+        conn.execute(text(stmt), used_params(stmt, params or {}))
 
 
 def files_in(folder: str) -> list[str]:
