@@ -1,0 +1,153 @@
+"""The source clients against the local source systems over real HTTP: paging,
+watermarks, retries on 429/5xx, authentication errors, and choosing a complete
+dev-reform bundle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+
+import pytest
+
+from wageguard.demo.paged_api import Faults
+from wageguard.demo.sources import running_sources
+from wageguard.sources.config import InsecureSourceError, SourceConfig, from_connection
+from wageguard.sources.devreform import NoBundleError, newest_complete_bundle
+from wageguard.sources.paged_api import SourceError
+from wageguard.sources.rest_feeds import FEEDS, closed_months, pull_feed
+
+
+@pytest.fixture(scope="module")
+def world():
+    from wageguard.demo.world import generate_world
+
+    return generate_world(projects=300, seed=3)
+
+
+def _served(world, table):
+    """Every version the source holds, as (id, updated_at)."""
+    key = {"projects": "project_id", "list_entries": "entry_id"}[table]
+    return sorted((r[key], r["updated_at"]) for r in world.rows(table))
+
+
+def test_a_full_pull_follows_every_page(world, tmp_path):
+    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of) as src:
+        feed = FEEDS["projects"]
+        small_pages = type(feed)(feed.table, feed.system, feed.path, page_size=97)
+        pull = pull_feed(small_pages, SourceConfig(src.housing_url, secret=src.token),
+                         watermark=None)
+    got = sorted((r["project_id"], r["updated_at"]) for r in pull.records)
+    assert got == _served(world, "projects")
+    assert pull.pages == -(-len(got) // 97)
+    assert dt.datetime.fromisoformat(pull.server_time) == world.as_of
+
+
+def test_an_incremental_pull_starts_at_the_watermark_inclusive(world, tmp_path):
+    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of) as src:
+        config = SourceConfig(src.credit_url, secret=src.api_key)
+        times = sorted(r["updated_at"] for r in world.list_entries)
+        since = times[len(times) // 2]
+        pull = pull_feed(FEEDS["list_entries"], config, watermark=since)
+    expected = sorted(r["entry_id"] for r in world.list_entries
+                      if dt.datetime.fromisoformat(r["updated_at"])
+                      >= dt.datetime.fromisoformat(since))
+    assert sorted(r["entry_id"] for r in pull.records) == expected
+
+
+def test_throttling_and_transient_errors_are_retried_to_the_same_result(world, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG, logger="urllib3.util.retry")
+    faults = Faults(seed=5, transient_rate=0.15, throttle_rate=0.05, retry_after_s=1)
+    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of,
+                         faults=faults) as src:
+        feed = FEEDS["projects"]
+        pages = type(feed)(feed.table, feed.system, feed.path, page_size=25)
+        pull = pull_feed(pages, SourceConfig(src.housing_url, secret=src.token), watermark=None)
+    retried = [r.getMessage() for r in caplog.records if "Incremented Retry" in r.getMessage()]
+    assert len(retried) >= 3, "the faults must actually have been met"
+    assert sorted((r["project_id"], r["updated_at"]) for r in pull.records) == _served(
+        world, "projects")
+
+
+def test_a_wrong_token_fails_with_advice(world, tmp_path):
+    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of) as src:
+        with pytest.raises(SourceError, match="401.*check the token"):
+            pull_feed(FEEDS["projects"], SourceConfig(src.housing_url, secret="wrong"),
+                      watermark=None)
+
+
+def test_realname_is_pulled_per_closed_month(world, tmp_path):
+    months = closed_months(world.run_date, 1, 5)
+    assert months == ["2026-10"]
+    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of) as src:
+        pull = pull_feed(FEEDS["realname_monthly"],
+                         SourceConfig(src.housing_url, secret=src.token),
+                         watermark=None, months=months)
+    assert pull.records
+    assert {r["month"] for r in pull.records if isinstance(r.get("month"), str)} <= {"2026-10"}
+
+
+@pytest.mark.parametrize(("day", "months"), [
+    (dt.date(2026, 11, 5), ["2026-10", "2026-09"]),
+    (dt.date(2026, 11, 4), ["2026-09", "2026-08"]),
+    (dt.date(2026, 1, 4), ["2025-11", "2025-10"]),
+])
+def test_closed_months_turn_on_the_fifth(day, months):
+    assert closed_months(day, 2, 5) == months
+
+
+def test_the_newest_complete_bundle_is_used_from_a_folder_or_http(world, tmp_path):
+    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of) as src:
+        from_folder = newest_complete_bundle(SourceConfig(str(src.exchange_dir)), world.run_date)
+        login, password = src.basic_auth
+        over_http = newest_complete_bundle(
+            SourceConfig(src.exchange_url, login=login, secret=password), world.run_date)
+    # D's bundle has no manifest yet; D-1 is complete.
+    assert from_folder.day == over_http.day == world.run_date - dt.timedelta(days=1)
+    assert from_folder.skipped[0][0] == world.run_date.isoformat()
+    assert from_folder.file_hashes == over_http.file_hashes
+    assert len(from_folder.rows["investment_projects"]) == len(world.investment_projects)
+
+
+def test_a_corrupt_bundle_is_skipped_for_an_older_complete_one(world, tmp_path):
+    from wageguard.demo.exchange import write_exchange
+
+    d = world.run_date
+    write_exchange(world, tmp_path, days=[d - dt.timedelta(days=2), d - dt.timedelta(days=1)],
+                   corrupt=[d - dt.timedelta(days=1)])
+    bundle = newest_complete_bundle(SourceConfig(str(tmp_path)), d)
+    assert bundle.day == d - dt.timedelta(days=2)
+    assert any("does not match" in why or "rows" in why for _, why in bundle.skipped)
+
+
+def test_no_bundle_in_the_lookback_is_a_clear_error(tmp_path):
+    with pytest.raises(NoBundleError, match="no complete dev-reform bundle within 10 days"):
+        newest_complete_bundle(SourceConfig(str(tmp_path)), dt.date(2026, 11, 21))
+
+
+class _Conn:
+    def __init__(self, **fields):
+        self.conn_type = fields.get("conn_type", "http")
+        self.host = fields.get("host")
+        self.port = fields.get("port")
+        self.schema = fields.get("schema")
+        self.login = fields.get("login")
+        self.password = fields.get("password")
+        self.extra = json.dumps(fields.get("extra", {}))
+
+
+def test_connections_map_to_sources_and_keep_secrets_out_of_repr():
+    config = from_connection(_Conn(host="127.0.0.1", port=8101, schema="http", password="s3"))
+    assert config.location == "http://127.0.0.1:8101"
+    assert "s3" not in repr(config)
+    folder = from_connection(_Conn(conn_type="fs", extra={"path": "/mnt/x"}))
+    assert folder.location == "/mnt/x" and not folder.is_http
+
+
+def test_credentials_are_not_sent_in_clear_to_another_host():
+    with pytest.raises(InsecureSourceError, match="plain HTTP"):
+        from_connection(_Conn(host="10.0.0.5", port=80, schema="http", password="s3"))
+    allowed = from_connection(_Conn(host="10.0.0.5", schema="http", password="s3",
+                                    extra={"allow_plain_http": True}))
+    assert allowed.location == "http://10.0.0.5"
+    assert from_connection(_Conn(host="zj.example.cn", schema="https", password="s3"))
