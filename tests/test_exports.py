@@ -1,0 +1,89 @@
+"""The blacklist export and its change list, and publishing a night whole."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import text
+
+from wageguard.exports.blacklist import export_blacklist
+from wageguard.exports.files import sha256_of
+from wageguard.exports.publish import night_folder
+from wageguard.warehouse.engine import make_engine
+from wageguard.warehouse.migrate import migrate
+
+D1, D2 = dt.date(2026, 11, 20), dt.date(2026, 11, 21)
+
+
+@pytest.fixture
+def engine(warehouse_url):
+    eng = make_engine(warehouse_url)
+    migrate(eng)
+    return eng
+
+
+def _entry(conn, night, entry_id, **over):
+    row = {
+        "run_date": night, "entry_id": entry_id, "payload_hash": "h", "subject_type":
+        "organization", "subject_name": "某建筑公司", "credit_code": "91150203MA0N00000X",
+        "person_id_masked": None, "list_type": "dishonest", "cause": "拖欠农民工工资",
+        "decision_no": "包人社失信〔2026〕1号", "listing_authority": "包头市人社局",
+        "listed_on": dt.date(2026, 1, 1), "expires_on": dt.date(2029, 1, 1),
+        "removed_on": None, "removal_reason": None,
+    }
+    row.update(over)
+    conn.execute(text(f"INSERT INTO night_list_entry ({', '.join(row)}) "
+                      f"VALUES ({', '.join(':' + k for k in row)})"), row)
+
+
+def _rows(path):
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_blacklist_exports_applying_entries_and_the_change_since_last_time(engine, tmp_path):
+    with engine.begin() as conn:
+        for night in (D1, D2):
+            _entry(conn, night, "A")  # stays
+            _entry(conn, night, "P", subject_type="person", person_id_masked="150203******1234")
+            _entry(conn, night, "M", list_type="major_violation")  # never exported
+        _entry(conn, D1, "R")
+        _entry(conn, D2, "R", removed_on=D2, removal_reason="信用修复")
+        _entry(conn, D1, "E", expires_on=dt.date(2026, 11, 21))  # applies on D1 only
+        _entry(conn, D2, "E", expires_on=dt.date(2026, 11, 21))
+        _entry(conn, D1, "X")  # tombstoned before D2: absent from D2's knowledge
+        _entry(conn, D1, "C")
+        _entry(conn, D2, "C", decision_no="包人社失信〔2026〕9号")
+        _entry(conn, D2, "N", listed_on=D2)
+        first = export_blacklist(conn, tmp_path / "d1", D1)
+        second = export_blacklist(conn, tmp_path / "d2", D2)
+    assert first["entries"] == 6 and first["added"] == 6
+    entries = _rows(tmp_path / "d2" / "entries.csv")
+    assert [e["entry_id"] for e in entries] == ["A", "C", "N", "P"]
+    assert entries[3]["person_id_masked"] == "150203******1234"
+    changes = {c["entry_id"]: c for c in _rows(tmp_path / "d2" / "changes.csv")}
+    assert {k: c["change"] for k, c in changes.items()} == {
+        "C": "changed", "E": "removed", "N": "added", "R": "removed", "X": "removed"}
+    assert "信用修复" in changes["R"]["reason"]
+    assert "expired" in changes["E"]["reason"]
+    assert "deleted at the source" in changes["X"]["reason"]
+    assert second == {"entries": 4, "added": 1, "removed": 3, "changed": 1}
+    manifest = json.loads((tmp_path / "d2" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["previous_export_date"] == D1.isoformat()
+    for f in manifest["files"]:
+        assert sha256_of(tmp_path / "d2" / f["name"]) == f["sha256"]
+    assert {f["name"]: f["rows"] for f in manifest["files"]}["entries.jsonl"] == 4
+    assert (tmp_path / "d2" / "entries.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_a_night_folder_appears_whole_or_not_at_all(tmp_path):
+    with night_folder(tmp_path, D2) as scratch:
+        (scratch / "flags.csv").write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), night_folder(tmp_path, D2) as scratch:
+        (scratch / "flags.csv").write_text("half", encoding="utf-8")
+        raise RuntimeError("the export failed")
+    assert (tmp_path / D2.isoformat() / "flags.csv").read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == [D2.isoformat()]
