@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-
 from wageguard.demo.world import generate_world
 from wageguard.rules.catalogue import load_rules
 
@@ -25,7 +24,7 @@ def _demo(home, env):
         [sys.executable, "-m", "wageguard.cli", "demo", "--projects", str(PROJECTS),
          "--seed", str(SEED)],
         cwd=home, env={**env, "WAGEGUARD_HOME": str(home)}, capture_output=True, text=True,
-        timeout=900,
+        timeout=900, check=False,
     )
 
 

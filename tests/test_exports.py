@@ -8,7 +8,6 @@ import json
 
 import pytest
 from sqlalchemy import text
-
 from wageguard.exports.blacklist import export_blacklist
 from wageguard.exports.files import sha256_of
 from wageguard.exports.publish import night_folder

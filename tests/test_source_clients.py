@@ -9,7 +9,6 @@ import json
 import logging
 
 import pytest
-
 from wageguard.demo.paged_api import Faults
 from wageguard.demo.sources import running_sources
 from wageguard.sources.config import InsecureSourceError, SourceConfig, from_connection
@@ -70,10 +69,12 @@ def test_throttling_and_transient_errors_are_retried_to_the_same_result(world, t
 
 
 def test_a_wrong_token_fails_with_advice(world, tmp_path):
-    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of) as src:
-        with pytest.raises(SourceError, match="401.*check the token"):
-            pull_feed(FEEDS["projects"], SourceConfig(src.housing_url, secret="wrong"),
-                      watermark=None)
+    with (
+        running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of) as src,
+        pytest.raises(SourceError, match="401.*check the token"),
+    ):
+        pull_feed(FEEDS["projects"], SourceConfig(src.housing_url, secret="wrong"),
+                  watermark=None)
 
 
 def test_realname_is_pulled_per_closed_month(world, tmp_path):

@@ -150,7 +150,8 @@ def evaluate(view_json: dict) -> dict[str, int]:
     eng = engine()
     counts: dict = {}
     with timed(eng, view.run_date, "rules", counts), eng.begin() as conn:
-        per_rule = evaluate_rules(conn, view.run_date, load_rules(), load_params())
+        per_rule = evaluate_rules(conn, view.run_date, view.bundle_day, load_rules(),
+                                  load_params())
         counts["out"] = sum(per_rule.values())
     return per_rule
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wageguard.paths import config_dir
@@ -25,6 +25,7 @@ class Rule:
     title: str
     missing: str
     basis: str
+    bind: dict = field(default_factory=dict)  # fixed parameters of a shared SQL file
 
     def missing_text(self, params: dict) -> str:
         return _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]), self.missing)

@@ -16,19 +16,32 @@ from sqlalchemy import Connection, text
 
 from wageguard.landing.store import chunks
 from wageguard.rules.catalogue import Rule
+from wageguard.sources.rest_feeds import closed_months
 from wageguard.warehouse.sqlfiles import read_sql, statements, used_params
 
 log = logging.getLogger(__name__)
 
 
-def date_params(run_date: dt.date, params: dict) -> dict:
-    """Rules compare record dates with bound dates computed here, so the SQL
-    needs no dialect-specific date arithmetic."""
+def bound_params(run_date: dt.date, bundle_day: dt.date | None, params: dict) -> dict:
+    """Rules compare record dates with dates computed here, and ratios as exact
+    integer fractions, so the SQL needs no dialect-specific arithmetic."""
     days = dt.timedelta
+    labour_months = closed_months(run_date, params["labour.missing_months"],
+                                  params["month_closes_on_day"])
+    pay_num, pay_den = Decimal(params["pay.min_share"]).as_integer_ratio()
+    rate_num, rate_den = Decimal(params["realname.min_update_rate"]).as_integer_ratio()
     return {
         "run_date": run_date,
+        "bundle_day": bundle_day,
         "wa1_signed_before": run_date - days(params["account.open_within_days"]),
+        "wa2_opened_before": run_date - days(params["account.file_within_days"]),
         "wd1_started_before": run_date - days(params["deposit.due_days_after_start"]),
+        "wd3_lapses_by": run_date + days(params["deposit.lapse_warning_days"]),
+        "gi1_first_month": labour_months[-1],
+        "gi1_last_month": labour_months[0],
+        "closed_month": closed_months(run_date, 1, params["month_closes_on_day"])[0],
+        "pay_share_num": pay_num, "pay_share_den": pay_den,
+        "rn1_rate_num": rate_num, "rn1_rate_den": rate_den,
     }
 
 
@@ -48,7 +61,8 @@ def _jsonable(value):
 
 
 def evaluate_rules(
-    conn: Connection, run_date: dt.date, rules: list[Rule], params: dict
+    conn: Connection, run_date: dt.date, bundle_day: dt.date | None, rules: list[Rule],
+    params: dict,
 ) -> dict[str, int]:
     """Replaces night D's flags; returns the count per rule."""
     previous = previous_night(conn, run_date)
@@ -62,12 +76,12 @@ def evaluate_rules(
             )
         }
     conn.execute(text("DELETE FROM flag_night WHERE run_date = :d"), {"d": run_date})
-    bound = date_params(run_date, params)
+    bound = bound_params(run_date, bundle_day, params)
     counts = {}
     rows = []
     for rule in rules:
         (sql,) = statements(read_sql(rule.sql))
-        found = conn.execute(text(sql), used_params(sql, bound)).mappings().all()
+        found = conn.execute(text(sql), used_params(sql, {**bound, **rule.bind})).mappings().all()
         counts[rule.code] = len(found)
         for hit in found:
             detail = {k: _jsonable(v) for k, v in hit.items()
