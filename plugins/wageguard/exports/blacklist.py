@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from wageguard.exports.files import sha256_of, write_csv, write_jsonl
-from wageguard.landing.store import chunks
+from wageguard.warehouse.sqlfiles import execute_many
 
 HEADER = [
     "entry_id", "subject_type", "subject_name", "credit_code", "person_id_masked",
@@ -102,8 +102,7 @@ def export_blacklist(conn: Connection, folder: Path, run_date: dt.date) -> dict:
 
     conn.execute(text("DELETE FROM blacklist_export WHERE run_date = :d"), {"d": run_date})
     insert = text("INSERT INTO blacklist_export (run_date, entry_id, row_hash) VALUES (:d, :e, :h)")
-    for part in chunks([{"d": run_date, "e": e, "h": h} for e, h in hashes.items()]):
-        conn.execute(insert, part)
+    execute_many(conn, insert, [{"d": run_date, "e": e, "h": h} for e, h in hashes.items()])
     return {"entries": len(rows), "added": sum(c[0] == "added" for c in changes),
             "removed": sum(c[0] == "removed" for c in changes),
             "changed": sum(c[0] == "changed" for c in changes)}

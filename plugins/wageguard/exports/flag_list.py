@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from wageguard.exports.files import write_csv
-from wageguard.rules.catalogue import Rule
 
 LEVELS = ("yellow", "orange", "red")
 ZH_LEVEL = {"red": "红", "orange": "橙", "yellow": "黄"}
@@ -130,7 +129,3 @@ def write_flags_csv(path: Path, flags: list[OpenFlag]) -> int:
     ]
     return write_csv(path, FLAGS_CSV_HEADER, rows)
 
-
-def describe(flag: OpenFlag, rules: dict[str, Rule], params: dict) -> tuple[str, str, str]:
-    rule = rules[flag.rule]
-    return rule.title, rule.missing_text(params), rule.basis

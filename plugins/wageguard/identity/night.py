@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 
 from wageguard.identity.investment_code import normalise_investment_code
 from wageguard.identity.resolve import Register, RegisterEntry
-from wageguard.landing.store import chunks
+from wageguard.warehouse.sqlfiles import execute_many
 
 ROLES = ("builder", "contractor")
 
@@ -59,8 +59,7 @@ def resolve_parties(conn: Connection, run_date: dt.date) -> dict[str, int]:
         "INSERT INTO night_party (run_date, project_id, role, name_as_typed, code_as_typed, "
         "credit_code, status, method, detail) VALUES (:d, :p, :r, :n, :c, :cc, :s, :m, :x)"
     )
-    for part in chunks(rows):
-        conn.execute(insert, part)
+    execute_many(conn, insert, rows)
     return counts
 
 
@@ -93,6 +92,5 @@ def link_projects(conn: Connection, run_date: dt.date, bundle_day: dt.date | Non
     insert = text(
         "INSERT INTO night_link (run_date, project_id, investment_code) VALUES (:d, :p, :c)"
     )
-    for part in chunks(rows):
-        conn.execute(insert, part)
+    execute_many(conn, insert, rows)
     return len(rows)

@@ -10,12 +10,12 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-CHUNK = 5000
+from wageguard.warehouse.sqlfiles import execute_many
 
 
 def canonical(record: dict) -> str:
@@ -44,10 +44,6 @@ class Batch:
     bundle_day: dt.date | None
     pulled: int
 
-
-def chunks(rows: list, size: int = CHUNK) -> Iterator[list]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
 
 
 def land(
@@ -93,8 +89,7 @@ def land(
     )
     for row in rows:
         row["b"] = batch.batch_id
-    for part in chunks(rows):
-        conn.execute(insert, part)
+    execute_many(conn, insert, rows)
     return batch
 
 

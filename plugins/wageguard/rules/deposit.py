@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection, text
 
-from wageguard.landing.store import chunks
+from wageguard.warehouse.sqlfiles import execute_many
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,5 @@ def compute_required_deposits(conn: Connection, run_date: dt.date, params: dict)
         "INSERT INTO night_required_deposit (run_date, project_id, required_fen, multiplier, "
         "exempt, basis) VALUES (:d, :p, :f, :m, :e, :b)"
     )
-    for part in chunks(rows):
-        conn.execute(insert, part)
+    execute_many(conn, insert, rows)
     return len(rows)

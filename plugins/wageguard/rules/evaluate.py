@@ -14,10 +14,9 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-from wageguard.landing.store import chunks
 from wageguard.rules.catalogue import Rule
 from wageguard.sources.rest_feeds import closed_months
-from wageguard.warehouse.sqlfiles import read_sql, statements, used_params
+from wageguard.warehouse.sqlfiles import execute_many, read_sql, statements, used_params
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +99,5 @@ def evaluate_rules(
         "INSERT INTO flag_night (run_date, project_id, rule, base_severity, raised_on, "
         "rule_version, detail) VALUES (:d, :p, :r, :s, :raised, :v, :x)"
     )
-    for part in chunks(rows):
-        conn.execute(insert, part)
+    execute_many(conn, insert, rows)
     return counts

@@ -12,7 +12,8 @@ from functools import cache
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from wageguard.landing.store import chunks, now_text, read_batch
+from wageguard.landing.store import now_text, read_batch
+from wageguard.warehouse.sqlfiles import execute_many
 from wageguard.warehouse.typed import VERSION_TABLE, typed_row
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,7 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share) -> dict:
             f"INSERT INTO {target} ({', '.join(columns)}) "
             f"VALUES ({', '.join(':' + c for c in columns)}) ON CONFLICT DO NOTHING"
         )
-        for part in chunks(versions):
-            conn.execute(insert, part)
+        execute_many(conn, insert, versions)
         _quarantine(conn, batch_id, table, outcome.quarantined, hashes)
         counts = {"pulled": outcome.pulled, "loaded": len(outcome.good),
                   "quarantined": len(outcome.quarantined), "superseded": outcome.superseded}
@@ -109,8 +109,7 @@ def _quarantine(conn: Connection, batch_id: str, table: str, quarantined: list,
         "INSERT INTO quarantine (batch_id, ordinal, source_table, record_key, reasons, "
         "payload_hash, payload) VALUES (:b, :o, :t, :k, :r, :h, :p) ON CONFLICT DO NOTHING"
     )
-    for part in chunks(rows):
-        conn.execute(insert, part)
+    execute_many(conn, insert, rows)
 
 
 def _keep_rejected(engine: Engine, batch_id: str, table: str, rejected, hashes) -> None:

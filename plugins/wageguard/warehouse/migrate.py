@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 
 from wageguard.warehouse.sqlfiles import files_in, run_file
 
@@ -42,6 +42,3 @@ def migrate(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.execute(text("SELECT max(version) FROM schema_version")).scalar_one()
 
-
-def has_schema(engine: Engine) -> bool:
-    return inspect(engine).has_table("schema_version")

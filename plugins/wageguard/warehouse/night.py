@@ -5,7 +5,6 @@ rules read."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -116,6 +115,3 @@ def stage_seconds(conn: Connection, run_date: dt.date, stage: str, started_at: s
         {"d": run_date, "s": stage, "at": started_at, "sec": seconds, "i": rows_in, "o": rows_out},
     )
 
-
-def night_summary(view: NightView, counts: dict) -> str:
-    return json.dumps({**view.to_json(), **counts}, ensure_ascii=False)

@@ -41,3 +41,10 @@ def files_in(folder: str) -> list[str]:
     return sorted(
         str(p.relative_to(sql_dir())) for p in Path(sql_dir() / folder).glob("*.sql")
     )
+
+
+def execute_many(conn: Connection, statement, rows: list[dict], chunk: int = 5000) -> None:
+    """executemany in bounded chunks, so a province-sized insert holds a bounded
+    parameter list in memory at a time."""
+    for start in range(0, len(rows), chunk):
+        conn.execute(statement, rows[start:start + chunk])
