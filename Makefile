@@ -4,14 +4,18 @@
 
 UV_VERSION := 0.13.8
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv lives in a small venv of its own, so the set-up needs nothing but Python.
+UV := .tools/bin/uv
 
 .PHONY: setup demo test lint
 .DEFAULT_GOAL := demo
 
-setup:
-	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || $(PYTHON) -m pip install --quiet --user "uv==$(UV_VERSION)" || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	@"$$(command -v uv || echo $(UV))" sync --frozen --quiet
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+setup: $(UV)
+	$(UV) sync --frozen --quiet
 
 demo: setup
 	.venv/bin/wageguard demo $(ARGS)
