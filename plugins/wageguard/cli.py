@@ -3,6 +3,8 @@
     wageguard demo    run one night end to end on the embedded warehouse,
                       against local source systems serving a generated province
     wageguard serve   serve a generated province as the three source systems
+    wageguard airflow ARGS...
+                      the Airflow CLI with this repository's DAGs and AIRFLOW_HOME
 """
 
 from __future__ import annotations
@@ -88,6 +90,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from wageguard.airflow_env import airflow, base_env, ensure_metadata_db
+
+    env = base_env()
+    ensure_metadata_db(env, Path(env["AIRFLOW_HOME"]) / "db-migrate.log")
+    return airflow(args.airflow_args, env, check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wageguard", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -100,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workdir", default="var/sources",
                        help="where the dev-reform exchange folder is written")
     serve.set_defaults(func=cmd_serve)
+    passthrough = commands.add_parser(
+        "airflow", help="run the Airflow CLI on this repository (e.g. dags test, backfill)")
+    passthrough.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    passthrough.set_defaults(func=cmd_airflow)
     args = parser.parse_args(argv)
     return args.func(args)
 
