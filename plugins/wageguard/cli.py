@@ -83,10 +83,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from wageguard.demo.sources import serve_forever
-    from wageguard.demo.world import generate_world
 
-    world = generate_world(projects=args.projects, seed=args.seed, run_date=args.date)
-    serve_forever(world, workdir=Path(args.workdir).resolve(), clock=lambda: world.as_of)
+    # A deployment (docker-compose) fixes the credentials through the environment;
+    # otherwise they are drawn at random and written to <workdir>/credentials.json.
+    serve_forever(workdir=Path(args.workdir).resolve(), projects=args.projects, seed=args.seed,
+                  run_date=args.date, host=args.host,
+                  ports=(args.housing_port, args.credit_port, args.exchange_port),
+                  token=os.environ.get("WAGEGUARD_DEMO_TOKEN"),
+                  api_key=os.environ.get("WAGEGUARD_DEMO_API_KEY"))
     return 0
 
 
@@ -109,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     _world_args(serve)
     serve.add_argument("--workdir", default="var/sources",
                        help="where the dev-reform exchange folder is written")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--housing-port", type=int, default=8101)
+    serve.add_argument("--credit-port", type=int, default=8103)
+    serve.add_argument("--exchange-port", type=int, default=8102)
     serve.set_defaults(func=cmd_serve)
     passthrough = commands.add_parser(
         "airflow", help="run the Airflow CLI on this repository (e.g. dags test, backfill)")
