@@ -78,6 +78,12 @@ def wageguard_nightly():
 
         return pipeline.evaluate(view)
 
+    @task
+    def ingest_dispositions(**context) -> dict:
+        from wageguard import pipeline
+
+        return pipeline.ingest_dispositions(_run_date(context))
+
     @task(outlets=[OUTPUTS])
     def export(view: dict, extracted: list[dict]) -> dict:
         from wageguard import pipeline
@@ -91,7 +97,9 @@ def wageguard_nightly():
     view = build_night()
     loaded >> view
     flags = evaluate_rules(view)
-    flags >> export(view, extracted)
+    disposed = ingest_dispositions()
+    ready >> disposed
+    [flags, disposed] >> export(view, extracted)
 
 
 wageguard_nightly()

@@ -93,4 +93,5 @@ def run_night_in_process(run_date, running) -> dict:
         pipeline.validate_and_load(result["batch_ids"])
     view = pipeline.build_night(run_date)
     pipeline.evaluate(view)
+    pipeline.ingest_dispositions(run_date)
     return pipeline.export(view, extracted)

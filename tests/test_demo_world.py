@@ -21,7 +21,7 @@ API_TABLES = (
     "projects", "wage_accounts", "wage_deposits", "realname_monthly", "enterprises",
     "list_entries",
 )
-PLANTED_ID = re.compile(r"ZJ\d{6}-\d{4}-9\d{4}")
+PLANTED_ID = re.compile(r"ZJ\d{6}-\d{4}-[89]\d{4}")
 D = date(2026, 11, 21)
 
 
@@ -42,7 +42,8 @@ def rows_of(world, table: str, project: dict) -> list[dict]:
 
 
 def planted_ids(world) -> set[str]:
-    return {c.project_id for c in world.planted} | {r.project_id for r in world.planted_resolution}
+    cases = world.planted + world.planted_resolution + world.lifecycle
+    return {c.project_id for c in cases}
 
 
 def test_the_same_arguments_give_the_same_world(world):

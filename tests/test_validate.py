@@ -351,22 +351,29 @@ def test_changes_are_recorded_for_good_rows_with_their_key():
 
 
 def test_an_all_bad_batch_is_rejected_with_a_clear_message():
-    records = [project(n, contract_amount="n/a") for n in range(1, 5)]
+    records = [project(n, contract_amount="n/a") for n in range(1, 25)]
     with pytest.raises(BatchRejected) as caught:
         validate_table("projects", records)
     message = str(caught.value)
     assert "projects" in message
-    assert "4 of 4 records quarantined" in message
-    assert "expect_column_values_to_match_regex(contract_amount) (4)" in message
+    assert "24 of 24 records quarantined" in message
+    assert "expect_column_values_to_match_regex(contract_amount) (24)" in message
     assert "expectations/projects.json" in message
-    assert len(caught.value.outcome.quarantined) == 4
+    assert len(caught.value.outcome.quarantined) == 24
+
+
+def test_a_small_pull_is_judged_row_by_row_not_as_a_batch():
+    records = [project(n, contract_amount="n/a") for n in range(1, 4)]
+    assert len(validate_table("projects", records).quarantined) == 3
+    with pytest.raises(BatchRejected):
+        validate_table("projects", records, min_rows_for_share=3)
 
 
 def test_the_bad_share_threshold_is_a_parameter():
     records = [project(1), project(2, status="?")]
     assert len(validate_table("projects", records).quarantined) == 1  # 50% is not over 50%
     with pytest.raises(BatchRejected):
-        validate_table("projects", records, max_bad_share=0.25)
+        validate_table("projects", records, max_bad_share=0.25, min_rows_for_share=2)
 
 
 def test_an_empty_pull_is_fine_unless_the_table_must_not_be_empty():

@@ -3,6 +3,7 @@
     wageguard demo    run one night end to end on the embedded warehouse,
                       against local source systems serving a generated province
     wageguard serve   serve a generated province as the three source systems
+    wageguard dispose record an inspector's disposition on a flag
     wageguard airflow ARGS...
                       the Airflow CLI with this repository's DAGs and AIRFLOW_HOME
 """
@@ -94,6 +95,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dispose(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from wageguard.pipeline import engine, prepare_warehouse
+    from wageguard.rules.dispositions import DispositionError, record_disposition
+
+    prepare_warehouse()
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    try:
+        with engine().begin() as conn:
+            done = record_disposition(
+                conn, project_id=args.project, rule=args.rule, kind=args.kind,
+                until=args.exempt_until, reason=args.reason, inspector=args.inspector,
+                source="command", today=today,
+            )
+    except DispositionError as refused:
+        print(f"not recorded: {refused}", file=sys.stderr)
+        return 2
+    print(f"recorded: {done.project_id} {done.rule} (raised {done.raised_on}) {done.kind}"
+          + (f" until {done.until}" if done.until else ""))
+    return 0
+
+
 def cmd_airflow(args: argparse.Namespace) -> int:
     from wageguard.airflow_env import airflow, base_env, ensure_metadata_db
 
@@ -118,6 +142,21 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--credit-port", type=int, default=8103)
     serve.add_argument("--exchange-port", type=int, default=8102)
     serve.set_defaults(func=cmd_serve)
+    dispose = commands.add_parser(
+        "dispose", help="record a disposition (核实/豁免/误报) on a flag of the latest night")
+    dispose.add_argument("--project", required=True, help="project_id, e.g. ZJ150203-2025-00123")
+    dispose.add_argument("--rule", required=True, help="rule code, e.g. WA1")
+    kind = dispose.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--verified", dest="kind", action="store_const", const="verified",
+                      help="核实: the flag is real and being handled")
+    kind.add_argument("--exempted", dest="kind", action="store_const", const="exempted",
+                      help="豁免: off the list until --exempt-until (needs --reason)")
+    kind.add_argument("--false-positive", dest="kind", action="store_const",
+                      const="false_positive", help="误报: not a real case (needs --reason)")
+    dispose.add_argument("--exempt-until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    dispose.add_argument("--reason")
+    dispose.add_argument("--inspector")
+    dispose.set_defaults(func=cmd_dispose)
     passthrough = commands.add_parser(
         "airflow", help="run the Airflow CLI on this repository (e.g. dags test, backfill)")
     passthrough.add_argument("airflow_args", nargs=argparse.REMAINDER)

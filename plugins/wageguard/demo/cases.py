@@ -1,8 +1,10 @@
 """What a generated world promises, for tests to hold the pipeline to: the rule cases
-planted in it, how each planted party must resolve, and the dirty records it contains."""
+planted in it, how they must play out over a month of nights, how each planted party
+must resolve, and the dirty records it contains."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import NamedTuple
 
 from wageguard.tables import BY_NAME, DEVREFORM_HEADERS
@@ -13,6 +15,15 @@ class PlantedCase(NamedTuple):
     rule: str  # WA1 … RN1, as in rules.md
     expected: bool  # whether the rule raises a flag for the project on the run date
     severity: str | None  # base severity (before escalation) of an expected flag
+    note: str
+
+
+class LifecycleCase(NamedTuple):
+    project_id: str
+    rule: str
+    # For every night of World.lifecycle_nights: the raised_on the flag carries that
+    # night, or None when it must not be open.
+    expected: dict[date, date | None]
     note: str
 
 

@@ -9,8 +9,9 @@ clean real-name months, clean parties, no investment code) and changes only what
 case is about, so a planted project raises exactly the flags listed as expected for it.
 
 Ids are `ZJ<district>-<year>-9FNNN`, F the case family: 0 scope, 1 WA1, 2 WA2, 3 WD1,
-4 WD2, 5 WD3, 6 CR1/CR2, 7 GI1, 8 PAY1/RN1, 9 resolution. The province's own projects
-are numbered from 1 per district and year and never reach 90000."""
+4 WD2, 5 WD3, 6 CR1/CR2, 7 GI1, 8 PAY1/RN1, 9 resolution (`8FNNN` are the lifecycle
+cases, lifecycle.py). The province's own projects are numbered from 1 per district and
+year and never reach 80000."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ BASE_SEVERITY = {
     "CR2": "orange", "GI1": "orange", "PAY1": "orange", "RN1": "yellow",
 }
 _CONTRACT_FEN = 12_500_000_00
-_REQUIRED_FEN = 125_000_00  # 1% of the template contract
+REQUIRED_FEN = 125_000_00  # 1% of the template contract
 _WAGE_FEN = 7_800_00
 _LABOUR_PAID = "25.5"  # 万元 a month into the special account
 
@@ -242,7 +243,9 @@ class Planter:
         form: str = "cash",
         valid_until: date | None = None,
         status: str = "active",
+        entered: date | None = None,
     ) -> dict:
+        """`entered`: the day an office typed it in, when that is later than `deposited`."""
         return self.province.wage_deposit(
             project_id=project["project_id"],
             contractor_credit_code=project["contractor"]["credit_code"],
@@ -251,7 +254,7 @@ class Planter:
             deposited=deposited,
             valid_until=valid_until,
             status=status,
-            updated_at=self.when(deposited),
+            updated_at=self.when(entered or deposited),
         )
 
     def _realname(
@@ -373,17 +376,17 @@ def _wa2(pl: Planter) -> None:
 def _wd1(pl: Planter) -> None:
     p = pl.province
     pr = pl.project(93001, deposit=False, planned_completion=pl.D)
-    pl.deposit(pr, _REQUIRED_FEN, deposited=pl.day(-380), form="bank_guarantee",
+    pl.deposit(pr, REQUIRED_FEN, deposited=pl.day(-380), form="bank_guarantee",
                valid_until=pl.D)
     pl.expect(pr, "WD1", False, "bank guarantee valid until D: covers D")
     pl.expect(pr, "WD3", False, "guarantee lapses on D, not before planned completion (also D)")
     pr = pl.project(93002, deposit=False)
-    pl.deposit(pr, _REQUIRED_FEN, deposited=pl.day(-380), form="bank_guarantee",
+    pl.deposit(pr, REQUIRED_FEN, deposited=pl.day(-380), form="bank_guarantee",
                valid_until=pl.day(-1))
     pl.expect(pr, "WD1", True, "its only guarantee ended D-1")
     for serial, status in ((93003, "used"), (93004, "refunded")):
         pr = pl.project(serial, deposit=False)
-        pl.deposit(pr, _REQUIRED_FEN, deposited=pl.day(-380), status=status)
+        pl.deposit(pr, REQUIRED_FEN, deposited=pl.day(-380), status=status)
         pl.expect(pr, "WD1", True, f"its only deposit has status {status}")
     pr = pl.project(93005, contract_fen=2_999_999_99, started=pl.day(-100), deposit=False)
     pl.expect(pr, "WD1", False, "exempt: contract 2,999,999.99 < 3,000,000, clean contractor")
@@ -394,11 +397,11 @@ def _wd1(pl: Planter) -> None:
     pr = pl.project(93008, signed=pl.day(-60), started=pl.day(-31), deposit=False)
     pl.expect(pr, "WD1", True, "works started 31 days before D, no deposit")
     pr = pl.project(93009, deposit=False)
-    made = pl.deposit(pr, _REQUIRED_FEN, deposited=pl.day(-380))
+    made = pl.deposit(pr, REQUIRED_FEN, deposited=pl.day(-380))
     p.add_version(p.wage_deposits, made, pl.when(pl.day(-1)), deleted=True)
     pl.expect(pr, "WD1", True, "its only deposit is deleted: it never existed")
     pr = pl.project(93010, deposit=False)
-    pl.deposit(pr, _REQUIRED_FEN, deposited=pl.day(1))
+    pl.deposit(pr, REQUIRED_FEN, deposited=pl.day(1))
     pl.expect(pr, "WD1", True, "its only deposit is lodged the day after D")
     _exemption_history(pl)
     pr = pl.project(93015, contract_fen=2_000_000_00, deposit=False,
@@ -481,7 +484,7 @@ def _wd2(pl: Planter) -> None:
         pl.entry(contractor, listed=listed, list_type="major_violation",
                  expires=add_years(listed, 1))
         pr = pl.project(serial, contractor=typed(contractor), deposit=False)
-        pl.deposit(pr, _REQUIRED_FEN, deposited=lodged)
+        pl.deposit(pr, REQUIRED_FEN, deposited=lodged)
         pl.expect(pr, "WD2", short, f"contractor's major_violation {note}; deposit 125,000.00")
 
 
@@ -496,7 +499,7 @@ def _wd3(pl: Planter) -> None:
     ):
         planned = None if completion is None else pl.day(completion)
         pr = pl.project(serial, planned_completion=planned, deposit=False)
-        pl.deposit(pr, _REQUIRED_FEN, deposited=pl.day(-380), form=form,
+        pl.deposit(pr, REQUIRED_FEN, deposited=pl.day(-380), form=form,
                    valid_until=pl.day(lapses))
         pl.expect(pr, "WD3", expected, note)
 

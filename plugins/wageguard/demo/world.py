@@ -1,5 +1,6 @@
 """A synthetic province for run date D: every record the three source systems hold on
-the night of D, with the cases a test holds the pipeline to."""
+the night of D, with the cases a test holds the pipeline to, on night D and on each of
+the nights before it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from .background import populate
-from .cases import DirtyRecord, PlantedCase, ResolutionCase
+from .cases import DirtyRecord, LifecycleCase, PlantedCase, ResolutionCase
+from .lifecycle import month_of_nights, plant_lifecycle
 from .messy import spoil
 from .planted import plant
 from .records import SHANGHAI, Province
@@ -38,6 +40,7 @@ class World:
     fund_disbursements: list[dict]
     planted: list[PlantedCase] = field(default_factory=list)
     planted_resolution: list[ResolutionCase] = field(default_factory=list)
+    lifecycle: list[LifecycleCase] = field(default_factory=list)
     planted_messy: list[DirtyRecord] = field(default_factory=list)
     planted_malformed: list[DirtyRecord] = field(default_factory=list)
 
@@ -46,6 +49,11 @@ class World:
         """01:00 the night after D: every `updated_at` is earlier, so a source clock set
         here shows the whole world, as the nightly run for D sees it."""
         return datetime.combine(self.run_date + timedelta(days=1), time(1), SHANGHAI)
+
+    @property
+    def lifecycle_nights(self) -> list[date]:
+        """The nights over which `lifecycle` plays out, oldest first, ending on D."""
+        return month_of_nights(self.run_date)
 
     def rows(self, table: str) -> list[dict]:
         if table not in _TABLES:
@@ -61,6 +69,7 @@ def generate_world(
     if projects < 1:
         raise ValueError("a world needs at least one project")
     planted = plant(Province(random.Random(f"{seed}:planted"), run_date))
+    lifecycle = plant_lifecycle(planted)
     province = planted.province.sibling(random.Random(f"{seed}:province"))
     populate(province, projects)
     messy, malformed = spoil(province, random.Random(f"{seed}:dirt"))
@@ -73,6 +82,7 @@ def generate_world(
         **tables,
         planted=planted.cases,
         planted_resolution=planted.resolutions,
+        lifecycle=lifecycle,
         planted_messy=messy,
         planted_malformed=planted.malformed + malformed,
     )

@@ -1,6 +1,9 @@
 """Each district's morning list: lists/<district_code>.xlsx for inspectors and
-lists/<district_code>.csv (same rows) for their other tools. A district's
-files hold only that district's projects."""
+lists/<district_code>.csv (same rows as the workbook's flag sheet) for their
+other tools. A district's files hold only that district's projects.
+
+The workbook is also how inspectors answer: they fill in the disposition
+columns of the flag sheet and drop it into the inbox (rules/disposition_inbox.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +12,21 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from wageguard.exports.files import write_csv
-from wageguard.exports.flag_list import ZH_LEVEL, OpenFlag
+from wageguard.exports.flag_list import ZH_LEVEL, OpenFlag, Trend
 from wageguard.rules.catalogue import Rule
+from wageguard.rules.dispositions import KIND_ZH
 
 HEADER = [
     "超期", "预警等级", "规则", "问题", "缺失事项", "项目编号", "项目名称", "行政区划代码",
     "施工总承包单位", "总包统一社会信用代码", "建设单位", "建设单位统一社会信用代码",
-    "首次预警日期", "已持续天数", "昨日以来", "依据", "处置",
+    "首次预警日期", "已持续天数", "昨日以来", "依据",
+    "处置", "豁免截止日期", "处置理由", "处置人",
 ]
-WIDTHS = [6, 8, 6, 26, 40, 22, 30, 12, 30, 22, 30, 22, 12, 10, 8, 60, 10]
+WIDTHS = [6, 8, 6, 26, 40, 22, 30, 12, 30, 22, 30, 22, 12, 10, 8, 60, 8, 14, 24, 10]
 UNRESOLVED = "(未能核实)"
 RESOLVED_HEADER = ["项目编号", "项目名称", "规则", "问题", "首次预警日期"]
+TREND_NIGHTS = 30
+TREND_SHEET = "趋势"
 
 
 def _row(flag: OpenFlag, rules: dict[str, Rule], params: dict) -> list:
@@ -41,7 +48,10 @@ def _row(flag: OpenFlag, rules: dict[str, Rule], params: dict) -> list:
         flag.days_open,
         "新增" if flag.new else "持续",
         rule.basis,
-        flag.disposition,
+        KIND_ZH.get(flag.disposition, ""),
+        flag.disposition_until.isoformat() if flag.disposition_until else "",
+        flag.disposition_reason or "",
+        flag.disposition_inspector or "",
     ]
 
 
@@ -51,15 +61,18 @@ def write_district_lists(
     districts: list[str],
     flags: list[OpenFlag],
     resolved: list[dict],
+    trends: dict[str, Trend],
     rules: dict[str, Rule],
     params: dict,
 ) -> dict[str, int]:
-    """Writes a workbook and a CSV for every district, flagged or not: an empty
-    list tells the inspector there is nothing new to chase. Returns rows per district."""
+    """A workbook and a CSV for every district, flagged or not: an empty list
+    tells the inspector there is nothing to chase. Exempted and false-positive
+    flags are left off. Returns the rows listed per district."""
     folder.mkdir(parents=True, exist_ok=True)
     by_district: dict[str, list[OpenFlag]] = defaultdict(list)
     for flag in flags:
-        by_district[flag.district_code].append(flag)
+        if flag.listed:
+            by_district[flag.district_code].append(flag)
     resolved_by: dict[str, list[dict]] = defaultdict(list)
     for item in resolved:
         resolved_by[item["district_code"]].append(item)
@@ -68,61 +81,131 @@ def write_district_lists(
         ordered = sorted(by_district[district], key=OpenFlag.sort_key)
         rows = [_row(f, rules, params) for f in ordered]
         write_csv(folder / f"{district}.csv", HEADER, rows, bom=True)
+        trend = trends.get(district, Trend([], {}))
         _workbook(folder / f"{district}.xlsx", district, run_date, ordered, rows,
-                  resolved_by[district], rules)
+                  resolved_by[district], trend, rules)
         written[district] = len(rows)
     return written
 
 
 def _workbook(path: Path, district: str, run_date: dt.date, flags: list[OpenFlag],
-              rows: list[list], resolved: list[dict], rules: dict[str, Rule]) -> None:
+              rows: list[list], resolved: list[dict], trend: Trend,
+              rules: dict[str, Rule]) -> None:
     import xlsxwriter  # the export task pays for it, not DAG parsing
 
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
-    title = book.add_format({"bold": True, "font_size": 14})
-    bold = book.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True})
-    fills = {
-        "red": book.add_format({"bg_color": "#F8CBAD"}),
-        "orange": book.add_format({"bg_color": "#FCE4D6"}),
-        "yellow": book.add_format({"bg_color": "#FFF2CC"}),
+    styles = {
+        "title": book.add_format({"bold": True, "font_size": 14}),
+        "head": book.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1,
+                                 "text_wrap": True, "valign": "vcenter"}),
+        "red": book.add_format({"bg_color": "#F8CBAD", "border": 1}),
+        "orange": book.add_format({"bg_color": "#FCE4D6", "border": 1}),
+        "yellow": book.add_format({"bg_color": "#FFF2CC", "border": 1}),
+        "overdue": book.add_format({"bg_color": "#F8CBAD", "border": 1, "bold": True,
+                                    "font_color": "#C00000"}),
     }
+    summary, chart_row = _summary_sheet(book, styles, district, run_date, flags, resolved,
+                                        rules)
+    _flag_sheet(book, styles, flags, rows)
+    _resolved_sheet(book, styles, resolved, rules)
+    _trend_chart(book, summary, chart_row, trend)
+    book.close()
 
-    summary = book.add_worksheet("汇总")
-    summary.set_column(0, 0, 28)
-    summary.set_column(1, 4, 10)
-    summary.write(0, 0, f"{district} 欠薪预警清单 {run_date.isoformat()}", title)
+
+def _summary_sheet(book, styles, district, run_date, flags, resolved, rules):
+    """Returns the sheet and the row where the trend chart goes."""
+    sheet = book.add_worksheet("汇总")
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 4, 9)
+    sheet.write(0, 0, f"{district} 欠薪预警清单 {run_date.isoformat()}", styles["title"])
     counts = Counter((f.rule, f.severity) for f in flags)
-    summary.write_row(2, 0, ["规则", "红", "橙", "黄", "合计"], bold)
+    sheet.write_row(2, 0, ["规则", "红", "橙", "黄", "合计"], styles["head"])
     line = 3
     for code, rule in rules.items():
         per = [counts[(code, level)] for level in ("red", "orange", "yellow")]
-        summary.write_row(line, 0, [f"{code} {rule.title}", *per, sum(per)])
+        sheet.write_row(line, 0, [f"{code} {rule.title}", *per, sum(per)])
         line += 1
-    line += 1
+    sheet.write_row(line, 0, ["合计", *[sum(counts[(c, lv)] for c in rules)
+                                         for lv in ("red", "orange", "yellow")], len(flags)],
+                    styles["head"])
+    line += 2
     for label, value in (
         ("在办预警", len(flags)),
         ("昨日以来新增", sum(f.new for f in flags)),
         ("昨日以来已消除", len(resolved)),
         ("超期(超过督办时限)", sum(f.overdue for f in flags)),
+        ("其中超期红色预警", sum(f.overdue and f.severity == "red" for f in flags)),
     ):
-        summary.write_row(line, 0, [label, value])
+        sheet.write_row(line, 0, [label, value])
         line += 1
+    sheet.set_portrait()
+    sheet.fit_to_pages(1, 1)
+    return sheet, line + 1
 
+
+def _trend_chart(book, summary, top: int, trend: Trend) -> None:
+    """Open flags over the last nights, stacked by severity. The chart reads a
+    data sheet of its own, so it is a native chart that stays live in Excel."""
+    data = book.add_worksheet(TREND_SHEET)
+    data.write_row(0, 0, ["夜间", "红", "橙", "黄"])
+    for i, night in enumerate(trend.nights, start=1):
+        data.write_row(i, 0, [night.isoformat(),
+                              *[trend.counts.get((night, lv), 0)
+                                for lv in ("red", "orange", "yellow")]])
+    data.set_column(0, 0, 12)
+    if not trend.nights:
+        return
+    chart = book.add_chart({"type": "column", "subtype": "stacked"})
+    colours = {"red": "#C00000", "orange": "#ED7D31", "yellow": "#FFC000"}
+    last = len(trend.nights)
+    for col, level in enumerate(("red", "orange", "yellow"), start=1):
+        chart.add_series({
+            "name": [TREND_SHEET, 0, col],
+            "categories": [TREND_SHEET, 1, 0, last, 0],
+            "values": [TREND_SHEET, 1, col, last, col],
+            "fill": {"color": colours[level]},
+            "gap": 40,
+        })
+    chart.set_title({"name": f"近{TREND_NIGHTS}夜在办预警"})
+    chart.set_x_axis({"num_font": {"rotation": -45}})
+    chart.set_y_axis({"name": "预警数", "major_gridlines": {"visible": True}})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 620, "height": 300})
+    summary.insert_chart(top, 0, chart)
+
+
+def _flag_sheet(book, styles, flags: list[OpenFlag], rows: list[list]) -> None:
     sheet = book.add_worksheet("预警清单")
-    sheet.write_row(0, 0, HEADER, bold)
+    sheet.set_row(0, 30)
+    sheet.write_row(0, 0, HEADER, styles["head"])
     for i, (flag, row) in enumerate(zip(flags, rows), start=1):
-        sheet.write_row(i, 0, row, fills[flag.severity])
+        sheet.write_row(i, 0, row, styles[flag.severity])
+        if flag.overdue:
+            sheet.write(i, 0, row[0], styles["overdue"])
     for col, width in enumerate(WIDTHS):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(rows), 1), len(HEADER) - 1)
+    # Printed: A3 landscape, one page wide, the header on every page.
+    sheet.set_paper(8)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    last = max(len(rows), 1)
+    sheet.autofilter(0, 0, last, len(HEADER) - 1)
+    first_input = HEADER.index("处置")
+    sheet.data_validation(1, first_input, max(last, 500), first_input, {
+        "validate": "list", "source": list(KIND_ZH.values()),
+        "input_title": "处置", "input_message": "核实 / 豁免(填截止日期和理由) / 误报(填理由)",
+    })
 
-    done = book.add_worksheet("昨日以来已消除")
-    done.write_row(0, 0, RESOLVED_HEADER, bold)
+
+def _resolved_sheet(book, styles, resolved: list[dict], rules: dict[str, Rule]) -> None:
+    sheet = book.add_worksheet("昨日以来已消除")
+    sheet.write_row(0, 0, RESOLVED_HEADER, styles["head"])
     for i, item in enumerate(resolved, start=1):
-        done.write_row(i, 0, [item["project_id"], item["name"], item["rule"],
-                              rules[item["rule"]].title, str(item["raised_on"])])
-    done.set_column(0, 1, 28)
-    done.set_column(2, 4, 14)
-    done.freeze_panes(1, 0)
-    book.close()
+        rule = rules.get(item["rule"])
+        sheet.write_row(i, 0, [item["project_id"], item["name"], item["rule"],
+                               rule.title if rule else "", str(item["raised_on"])])
+    sheet.set_column(0, 1, 28)
+    sheet.set_column(2, 4, 14)
+    sheet.freeze_panes(1, 0)

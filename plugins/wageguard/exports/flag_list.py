@@ -5,6 +5,7 @@ previous night; and the flags resolved since then."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,14 @@ def _date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+@dataclass(frozen=True)
+class Trend:
+    """Open flags per night and base severity, for one district's chart."""
+
+    nights: list[dt.date]
+    counts: dict[tuple[dt.date, str], int]
+
+
 @dataclass
 class OpenFlag:
     project_id: str
@@ -41,7 +50,16 @@ class OpenFlag:
     builder_name: str | None
     builder_credit_code: str | None
     rule_version: str
-    disposition: str = ""
+    status: str = "open"  # open | exempted | false_positive (rules/dispositions.py)
+    disposition: str = ""  # verified | exempted | false_positive, or empty
+    disposition_until: dt.date | None = None
+    disposition_reason: str | None = None
+    disposition_inspector: str | None = None
+
+    @property
+    def listed(self) -> bool:
+        """Exempted and false-positive flags stay in flags.csv, off the lists."""
+        return self.status == "open"
 
     def sort_key(self):
         """Overdue red first, then by severity, longest open first."""
@@ -66,6 +84,9 @@ WHERE f.run_date = :d
 
 def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
                params: dict) -> list[OpenFlag]:
+    from wageguard.rules.dispositions import dispositions_for_night, listing_status
+
+    disposed = dispositions_for_night(conn, run_date)
     before = set()
     if previous is not None:
         before = {
@@ -91,7 +112,37 @@ def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
             builder_name=r["builder_name"], builder_credit_code=r["builder_credit_code"],
             rule_version=r["rule_version"],
         ))
+        found = disposed.get((r["project_id"], r["rule"]))
+        flag = flags[-1]
+        flag.status = listing_status(found, run_date)
+        if found is not None:
+            flag.disposition = found.kind
+            flag.disposition_until = found.until
+            flag.disposition_reason = found.reason
+            flag.disposition_inspector = found.inspector
     return sorted(flags, key=lambda f: (f.project_id, f.rule))
+
+
+def trends(conn: Connection, run_date: dt.date, nights: int) -> dict:
+    """Per district, flags open on each published night of the last `nights`
+    (and on D), by base severity: the data of the workbook's chart."""
+    first = run_date - dt.timedelta(days=nights - 1)
+    rows = conn.execute(
+        text(
+            "SELECT f.run_date, p.district_code, f.base_severity, COUNT(*) AS n "
+            "FROM flag_night f JOIN night_project p "
+            "ON p.run_date = f.run_date AND p.project_id = f.project_id "
+            "WHERE f.run_date >= :first AND f.run_date <= :d "
+            "AND (f.run_date = :d OR f.run_date IN (SELECT run_date FROM night)) "
+            "GROUP BY f.run_date, p.district_code, f.base_severity"
+        ),
+        {"first": first, "d": run_date},
+    ).all()
+    nights_seen = sorted({_date(r.run_date) for r in rows} | {run_date})
+    counts: dict[str, dict] = defaultdict(dict)
+    for r in rows:
+        counts[r.district_code][(_date(r.run_date), r.base_severity)] = r.n
+    return {district: Trend(nights_seen, c) for district, c in counts.items()}
 
 
 def resolved_since(conn: Connection, run_date: dt.date, previous: dt.date | None) -> list[dict]:
@@ -115,7 +166,8 @@ def resolved_since(conn: Connection, run_date: dt.date, previous: dt.date | None
 FLAGS_CSV_HEADER = [
     "project_id", "rule", "severity", "base_severity", "raised_on", "days_open", "overdue",
     "district_code", "contractor_credit_code", "builder_credit_code", "disposition",
-    "rule_version", "new", "project_name", "contractor_name", "builder_name",
+    "rule_version", "status", "exempt_until", "new", "project_name", "contractor_name",
+    "builder_name",
 ]
 
 
@@ -123,8 +175,9 @@ def write_flags_csv(path: Path, flags: list[OpenFlag]) -> int:
     rows = [
         [f.project_id, f.rule, f.severity, f.base_severity, f.raised_on.isoformat(),
          f.days_open, str(f.overdue).lower(), f.district_code, f.contractor_credit_code,
-         f.builder_credit_code, f.disposition, f.rule_version, str(f.new).lower(),
-         f.project_name, f.contractor_name, f.builder_name]
+         f.builder_credit_code, f.disposition, f.rule_version, f.status,
+         f.disposition_until.isoformat() if f.disposition_until else "",
+         str(f.new).lower(), f.project_name, f.contractor_name, f.builder_name]
         for f in flags
     ]
     return write_csv(path, FLAGS_CSV_HEADER, rows)

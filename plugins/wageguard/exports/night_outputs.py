@@ -5,11 +5,12 @@ export, so a failure leaves neither a half folder nor a half-recorded night."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from sqlalchemy import Engine, text
 
 from wageguard.exports.blacklist import export_blacklist
-from wageguard.exports.district_lists import write_district_lists
+from wageguard.exports.district_lists import TREND_NIGHTS, write_district_lists
 from wageguard.exports.engineer_reports import (
     source_counts,
     stage_timings,
@@ -17,7 +18,7 @@ from wageguard.exports.engineer_reports import (
     write_resolution,
     write_run_report,
 )
-from wageguard.exports.flag_list import open_flags, resolved_since, write_flags_csv
+from wageguard.exports.flag_list import open_flags, resolved_since, trends, write_flags_csv
 from wageguard.exports.publish import night_folder, output_root
 from wageguard.rules.catalogue import load_rules
 from wageguard.rules.evaluate import previous_night
@@ -32,7 +33,8 @@ def _devreform_report(view: NightView, extracted: list[dict], stale_after: int) 
     found = next((e for e in extracted if e.get("feed") == "devreform"), {})
     if view.bundle_day is None:
         return {"bundle_day": None, "age_days": None, "stale": True,
-                "note": "no dev-reform bundle loaded: GI1 cannot be evaluated"}
+                "note": found.get("error", "no dev-reform bundle loaded")
+                + ": GI1 was not evaluated"}
     age = (view.run_date - view.bundle_day).days
     return {"bundle_day": view.bundle_day.isoformat(), "age_days": age,
             "stale": age > stale_after, "skipped": found.get("skipped", [])}
@@ -53,7 +55,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict]) -> 
                  "AND district_code IS NOT NULL"), {"d": run_date})]
         write_flags_csv(folder / "flags.csv", flags)
         lists = write_district_lists(folder / "lists", run_date, districts, flags, resolved,
-                                     rules, params)
+                                     trends(conn, run_date, TREND_NIGHTS), rules, params)
         blacklist = export_blacklist(conn, folder / "blacklist", run_date)
         parties = write_resolution(conn, folder / "resolution.csv", run_date)
         links = write_links(conn, folder / "links.csv", run_date)
@@ -75,6 +77,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict]) -> 
             "new_since_previous": sum(f.new for f in flags),
             "resolved_since_previous": len(resolved),
             "overdue": sum(f.overdue for f in flags),
+            "status": dict(sorted(Counter(f.status for f in flags).items())),
             "districts": lists,
             "parties": parties,
             "links": links,

@@ -26,6 +26,15 @@ class Rule:
     missing: str
     basis: str
     bind: dict = field(default_factory=dict)  # fixed parameters of a shared SQL file
+    params: tuple[str, ...] = ()  # the deployment parameters the rule reads
+
+    def __post_init__(self):
+        object.__setattr__(self, "params", tuple(self.params))
+
+    def parameter_values(self, params: dict) -> dict[str, str | None]:
+        """What a flag records of the parameters it was computed with."""
+        return {name: None if params[name] is None else str(params[name])
+                for name in self.params}
 
     def missing_text(self, params: dict) -> str:
         return _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]), self.missing)

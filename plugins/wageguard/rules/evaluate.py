@@ -79,12 +79,14 @@ def evaluate_rules(
     counts = {}
     rows = []
     for rule in rules:
+        computed_with = rule.parameter_values(params)
         (sql,) = statements(read_sql(rule.sql))
         found = conn.execute(text(sql), used_params(sql, {**bound, **rule.bind})).mappings().all()
         counts[rule.code] = len(found)
         for hit in found:
             detail = {k: _jsonable(v) for k, v in hit.items()
                       if k not in ("project_id", "base_severity")}
+            detail["params"] = computed_with
             rows.append({
                 "d": run_date,
                 "p": hit["project_id"],

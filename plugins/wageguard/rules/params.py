@@ -31,6 +31,7 @@ DEFAULTS: dict[str, object] = {
     "devreform.stale_after_days": 3,
     "devreform.max_lookback_days": 10,
     "validate.max_bad_share": Decimal("0.5"),
+    "validate.min_rows_for_share": 20,
 }
 
 

@@ -18,11 +18,14 @@ def validate_table(
     raw_records: list[dict],
     *,
     max_bad_share: float = 0.5,
+    min_rows_for_share: int = 20,
     allow_empty: bool = True,
 ) -> Outcome:
     """Validate one source table's pull (records exactly as the source served
     them). Raises BatchRejected, carrying the Outcome, when more than
-    `max_bad_share` of the records are quarantined, or when nothing was served
+    `max_bad_share` of the records are quarantined (in a pull of at least
+    `min_rows_for_share` records: a handful of changes in a quiet night says
+    nothing about the source as a whole), or when nothing was served
     and `allow_empty` is false."""
     spec = BY_NAME[table]
     normalised = normalise(spec, raw_records)
@@ -38,5 +41,5 @@ def validate_table(
             f"({len(outcome.good)} good, {len(outcome.quarantined)} quarantined, "
             f"{outcome.superseded} superseded): a bug in the validate stage"
         )
-    check_batch(outcome, max_bad_share, allow_empty)
+    check_batch(outcome, max_bad_share, min_rows_for_share, allow_empty)
     return outcome

@@ -104,7 +104,8 @@ def split(
     return outcome
 
 
-def check_batch(outcome: Outcome, max_bad_share: float, allow_empty: bool) -> None:
+def check_batch(outcome: Outcome, max_bad_share: float, min_rows_for_share: int,
+                allow_empty: bool) -> None:
     if outcome.pulled == 0 and not allow_empty:
         raise BatchRejected(
             f"{outcome.table}: the source served no records, and this table must not be "
@@ -112,7 +113,7 @@ def check_batch(outcome: Outcome, max_bad_share: float, allow_empty: bool) -> No
             "(an outage or a failed export?) and re-run the night.",
             outcome,
         )
-    if outcome.pulled and outcome.quarantined_share > max_bad_share:
+    if outcome.pulled >= max(min_rows_for_share, 1) and outcome.quarantined_share > max_bad_share:
         top = ", ".join(
             f"{reason} ({count})"
             for reason, count in list(outcome.summary["reasons"].items())[:TOP_REASONS]

@@ -39,7 +39,7 @@ def _already_loaded(conn: Connection, batch_id: str) -> dict | None:
     return dict(row) if row["status"] == "loaded" else None
 
 
-def load_batch(engine: Engine, batch_id: str, *, max_bad_share) -> dict:
+def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_share: int) -> dict:
     from wageguard.validate import BatchRejected, validate_table  # GX loads here
 
     with engine.begin() as conn:
@@ -50,7 +50,8 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share) -> dict:
         batch, records, hashes = read_batch(conn, batch_id)
         table = batch.source_table
         try:
-            outcome = validate_table(table, records, max_bad_share=float(max_bad_share))
+            outcome = validate_table(table, records, max_bad_share=float(max_bad_share),
+                                     min_rows_for_share=min_rows_for_share)
         except BatchRejected as rejected:
             _keep_rejected(engine, batch_id, table, rejected, hashes)
             raise

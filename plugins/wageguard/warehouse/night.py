@@ -50,9 +50,10 @@ def _as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-def night_view(conn: Connection, run_date: dt.date) -> NightView:
+def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> NightView:
     """A published night keeps its cutoff and bundle; a new night sees all that
-    is loaded now and the newest complete bundle loaded for a day on or before D."""
+    is loaded now and the newest complete bundle loaded for a day on or before D
+    and within the look-back."""
     published = conn.execute(
         text("SELECT knowledge_cutoff, bundle_day FROM night WHERE run_date = :d"),
         {"d": run_date},
@@ -62,11 +63,12 @@ def night_view(conn: Connection, run_date: dt.date) -> NightView:
     bundle_day = conn.execute(
         text(
             "SELECT MAX(bundle_day) FROM load_batch WHERE source_table = 'fund_disbursements' "
-            "AND status = 'loaded' AND bundle_day <= :d AND bundle_day IN ("
+            "AND status = 'loaded' AND bundle_day <= :d AND bundle_day >= :oldest "
+            "AND bundle_day IN ("
             "SELECT bundle_day FROM load_batch WHERE source_table = 'investment_projects' "
             "AND status = 'loaded')"
         ),
-        {"d": run_date},
+        {"d": run_date, "oldest": run_date - dt.timedelta(days=max_lookback_days)},
     ).scalar()
     return NightView(run_date, now_text(), _as_date(bundle_day), False)
 
