@@ -88,3 +88,34 @@ def test_overdue_flags_escalate_one_level(month):
         base = LEVELS.index(flag["base_severity"])
         expected = LEVELS[min(base + 1, 2)] if days > 15 else flag["base_severity"]
         assert flag["severity"] == expected
+
+
+def test_the_last_nights_workbook_reads_as_inspectors_expect(month):
+    import zipfile
+
+    import openpyxl
+
+    world, out, _, _ = month
+    last = world.lifecycle_nights[-1]
+    folder = out / last.isoformat()
+    flags = _flags(folder)
+    overdue_red = {f["district_code"] for f in flags.values()
+                   if f["overdue"] == "true" and f["severity"] == "red"}
+    assert overdue_red
+    district = sorted(overdue_red)[0]
+    path = folder / "lists" / f"{district}.xlsx"
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["汇总", "预警清单", "昨日以来已消除", "趋势"]
+    sheet = book["预警清单"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    header = [c.value for c in sheet[1]]
+    first = dict(zip(header, [c.value for c in sheet[2]]))
+    assert (first["超期"], first["预警等级"]) == ("是", "红"), "overdue red flags come first"
+    listed = [dict(zip(header, [c.value for c in row])) for row in sheet.iter_rows(min_row=2)]
+    assert {r["行政区划代码"] for r in listed} == {district}
+    assert len(listed) == sum(f["district_code"] == district and f["status"] == "open"
+                              for f in flags.values())
+    trend = list(book["趋势"].iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in trend] == [n.isoformat() for n in world.lifecycle_nights]
+    with zipfile.ZipFile(path) as archive:
+        assert any(name.startswith("xl/charts/chart") for name in archive.namelist())

@@ -106,3 +106,23 @@ def test_rerun_of_the_same_night_changes_nothing_but_the_pull_ledger(night, ware
     assert _digest(folder) == before
     with engine.connect() as conn:
         assert {t: conn.execute(text(count.format(t))).scalar() for t in tables} == sizes
+
+
+def test_an_exempted_flag_leaves_the_list_until_its_exemption_ends(
+        night, warehouse_url, small_world, sources, monkeypatch):
+    from wageguard.cli import main
+
+    folder, _ = night
+    flag = next(r for r in _read_csv(folder / "flags.csv") if r["rule"] == "WA1")
+    refused = main(["dispose", "--project", flag["project_id"], "--rule", "WA1", "--exempted",
+                    "--exempt-until", "2030-01-01"])
+    assert refused == 2, "an exemption without a reason is refused"
+    assert main(["dispose", "--project", flag["project_id"], "--rule", "WA1", "--exempted",
+                 "--exempt-until", "2030-01-01", "--reason", "停工待复工，已约谈"]) == 0
+    run_night_in_process(small_world.run_date, sources)
+    after = {(r["project_id"], r["rule"]): r for r in _read_csv(folder / "flags.csv")}
+    exempted = after[(flag["project_id"], "WA1")]
+    assert (exempted["status"], exempted["disposition"], exempted["exempt_until"]) == (
+        "exempted", "exempted", "2030-01-01")
+    listed = _read_csv(folder / "lists" / f"{flag['district_code']}.csv")
+    assert not any(r["项目编号"] == flag["project_id"] and r["规则"] == "WA1" for r in listed)
