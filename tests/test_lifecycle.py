@@ -102,7 +102,7 @@ def test_the_last_nights_workbook_reads_as_inspectors_expect(month):
     overdue_red = {f["district_code"] for f in flags.values()
                    if f["overdue"] == "true" and f["severity"] == "red"}
     assert overdue_red
-    district = sorted(overdue_red)[0]
+    district = min(overdue_red)
     path = folder / "lists" / f"{district}.xlsx"
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["汇总", "预警清单", "昨日以来已消除", "趋势"]
