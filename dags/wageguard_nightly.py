@@ -15,6 +15,7 @@ from wageguard.plan import (
     DAG_ID,
     FEEDS,
     SCHEDULE_CRON,
+    SIGNING_CONNECTION,
     SYSTEM_OF_FEED,
     TIMEZONE,
 )
@@ -86,9 +87,15 @@ def wageguard_nightly():
 
     @task(outlets=[OUTPUTS])
     def export(view: dict, extracted: list[dict]) -> dict:
+        from airflow.sdk import Connection
+        from airflow.sdk.exceptions import AirflowNotFoundException
         from wageguard import pipeline
 
-        return pipeline.export(view, list(extracted))
+        try:  # the key may also come from the environment (exports/signing.py)
+            signing_key = Connection.get(SIGNING_CONNECTION).password
+        except AirflowNotFoundException:
+            signing_key = None
+        return pipeline.export(view, list(extracted), signing_key)
 
     ready = prepare_warehouse()
     extracted = extract.expand(feed=list(FEEDS))

@@ -55,6 +55,17 @@ def test_demo_reports_where_the_outputs_are(demo_run):
 
 
 @pytest.mark.e2e
+def test_the_blacklist_is_signed_and_verifies_offline(demo_run):
+    from wageguard.exports.signing import verify_export
+
+    home, _, stdout = demo_run
+    public = home / "var" / "keys" / "public_key.pem"
+    assert f"--public-key {public}" in stdout
+    assert verify_export(home / "var" / "output" / "2026-11-21" / "blacklist",
+                         public.read_bytes()) == []
+
+
+@pytest.mark.e2e
 def test_planted_cases_through_the_real_dag(demo_run):
     home, _, _ = demo_run
     world = generate_world(projects=PROJECTS, seed=SEED)

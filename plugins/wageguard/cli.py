@@ -4,6 +4,8 @@
                       against local source systems serving a generated province
     wageguard serve   serve a generated province as the three source systems
     wageguard dispose record an inspector's disposition on a flag
+    wageguard keygen  make the Ed25519 key pair that signs the blacklist export
+    wageguard verify  check a downloaded blacklist export with the public key
     wageguard airflow ARGS...
                       the Airflow CLI with this repository's DAGs and AIRFLOW_HOME
 """
@@ -42,6 +44,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from wageguard.demo.sources import running_sources
     from wageguard.demo.world import generate_world
     from wageguard.exports.publish import output_root
+    from wageguard.exports.signing import KEY_ENV, KEY_FILE_ENV, generate_key_pair
 
     home = Path(os.environ.get("WAGEGUARD_HOME", Path.cwd())).resolve()
     os.environ["WAGEGUARD_HOME"] = str(home)
@@ -52,6 +55,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"for night {args.date}")
     world = generate_world(projects=args.projects, seed=args.seed, run_date=args.date)
     env = base_env(home)
+    keys = home / "var" / "keys"
+    if not (keys / "signing_key.pem").exists():
+        generate_key_pair(keys)
+    if not (env.get(KEY_ENV) or env.get(KEY_FILE_ENV)):
+        env[KEY_FILE_ENV] = str(keys / "signing_key.pem")
     print(f"[2/4] preparing Airflow's metadata database in {env['AIRFLOW_HOME']}")
     ensure_metadata_db(env, log_file)
     with running_sources(world, workdir=home / "var" / "sources", ports=(0, 0, 0),
@@ -79,6 +87,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {table:20} pulled {c['pulled']:>7}  loaded {c['loaded']:>7}  "
               f"quarantined {c['quarantined']:>5}  superseded {c['superseded']:>5}")
     print(f"  district lists: {folder / 'lists'}  blacklist: {folder / 'blacklist'}")
+    print(f"  verify the blacklist: wageguard verify {folder / 'blacklist'} "
+          f"--public-key {keys / 'public_key.pem'}")
     return 0
 
 
@@ -115,6 +125,33 @@ def cmd_dispose(args: argparse.Namespace) -> int:
         return 2
     print(f"recorded: {done.project_id} {done.rule} (raised {done.raised_on}) {done.kind}"
           + (f" until {done.until}" if done.until else ""))
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from wageguard.exports.signing import generate_key_pair
+
+    folder = Path(args.out)
+    if (folder / "signing_key.pem").exists():
+        print(f"{folder / 'signing_key.pem'} exists; not overwriting a key", file=sys.stderr)
+        return 2
+    private, public = generate_key_pair(folder)
+    print(f"private key (keep it secret; give it to the pipeline as WAGEGUARD_SIGNING_KEY_FILE "
+          f"or the wageguard_signing connection's password): {private}")
+    print(f"public key (give it to the credit agencies): {public}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from wageguard.exports.signing import verify_export
+
+    problems = verify_export(Path(args.folder), Path(args.public_key).read_bytes())
+    if problems:
+        print("NOT VERIFIED:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print(f"verified: {args.folder} is complete, unchanged and signed by that key")
     return 0
 
 
@@ -157,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     dispose.add_argument("--reason")
     dispose.add_argument("--inspector")
     dispose.set_defaults(func=cmd_dispose)
+    keygen = commands.add_parser("keygen", help="make the key pair that signs the blacklist")
+    keygen.add_argument("--out", default="var/keys")
+    keygen.set_defaults(func=cmd_keygen)
+    verify = commands.add_parser("verify", help="verify a blacklist export offline")
+    verify.add_argument("folder", help="the blacklist/ folder as downloaded")
+    verify.add_argument("--public-key", required=True, help="the publisher's public_key.pem")
+    verify.set_defaults(func=cmd_verify)
     passthrough = commands.add_parser(
         "airflow", help="run the Airflow CLI on this repository (e.g. dags test, backfill)")
     passthrough.add_argument("airflow_args", nargs=argparse.REMAINDER)

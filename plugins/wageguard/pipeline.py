@@ -186,7 +186,7 @@ def ingest_dispositions(run_date: dt.date) -> dict:
     return dataclasses.asdict(report)
 
 
-def export(view_json: dict, extracted: list[dict]) -> dict:
+def export(view_json: dict, extracted: list[dict], signing_key_pem: str | None = None) -> dict:
     from wageguard.exports.night_outputs import write_night_outputs
     from wageguard.warehouse.night import NightView
 
@@ -194,6 +194,6 @@ def export(view_json: dict, extracted: list[dict]) -> dict:
     eng = engine()
     counts: dict = {}
     with timed(eng, view.run_date, "export", counts):
-        summary = write_night_outputs(eng, view, extracted)
+        summary = write_night_outputs(eng, view, extracted, signing_key_pem)
         counts["out"] = summary["flags"]
     return summary

@@ -15,6 +15,7 @@ CONNECTION_OF_SYSTEM = {
     "credit": "credit_api",
     "devreform": "devreform_exchange",
 }
+SIGNING_CONNECTION = "wageguard_signing"  # password: the Ed25519 private key (PEM)
 SYSTEM_OF_FEED = {
     "projects": "housing", "wage_accounts": "housing", "wage_deposits": "housing",
     "realname_monthly": "housing", "enterprises": "credit", "list_entries": "credit",

@@ -7,12 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 from sqlalchemy import Connection, text
 
 from wageguard.exports.files import sha256_of, write_csv, write_jsonl
+from wageguard.exports.signing import SigningKeyMissing, load_private_key, sign_manifest
 from wageguard.warehouse.sqlfiles import execute_many
+
+log = logging.getLogger(__name__)
 
 HEADER = [
     "entry_id", "subject_type", "subject_name", "credit_code", "person_id_masked",
@@ -57,7 +61,10 @@ def _removal_reason(conn: Connection, run_date: dt.date, entry_id: str) -> str:
     return "no longer applies"
 
 
-def export_blacklist(conn: Connection, folder: Path, run_date: dt.date) -> dict:
+def export_blacklist(conn: Connection, folder: Path, run_date: dt.date,
+                     signing_key_pem: str | None = None) -> dict:
+    """`signing_key_pem` (else the environment, see exports/signing.py) signs
+    the manifest; without any key the export goes out unsigned and says so."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = [[_text(v) for v in r] for r in conn.execute(text(_APPLYING), {"d": run_date})]
     hashes = {row[0]: _row_hash(row) for row in rows}
@@ -96,6 +103,11 @@ def export_blacklist(conn: Connection, folder: Path, run_date: dt.date) -> dict:
             for name, count in files.items()
         ],
     }
+    try:
+        manifest = sign_manifest(manifest, load_private_key(signing_key_pem))
+    except SigningKeyMissing as missing:
+        log.error("blacklist manifest NOT signed: %s", missing)
+        manifest["signature"] = None
     (folder / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
@@ -105,4 +117,5 @@ def export_blacklist(conn: Connection, folder: Path, run_date: dt.date) -> dict:
     execute_many(conn, insert, [{"d": run_date, "e": e, "h": h} for e, h in hashes.items()])
     return {"entries": len(rows), "added": sum(c[0] == "added" for c in changes),
             "removed": sum(c[0] == "removed" for c in changes),
-            "changed": sum(c[0] == "changed" for c in changes)}
+            "changed": sum(c[0] == "changed" for c in changes),
+            "signed": manifest["signature"] is not None}

@@ -40,7 +40,8 @@ def _devreform_report(view: NightView, extracted: list[dict], stale_after: int) 
             "stale": age > stale_after, "skipped": found.get("skipped", [])}
 
 
-def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict]) -> dict:
+def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
+                        signing_key_pem: str | None = None) -> dict:
     params = load_params()
     rules = {r.code: r for r in load_rules()}
     root = output_root()
@@ -56,7 +57,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict]) -> 
         write_flags_csv(folder / "flags.csv", flags)
         lists = write_district_lists(folder / "lists", run_date, districts, flags, resolved,
                                      trends(conn, run_date, TREND_NIGHTS), rules, params)
-        blacklist = export_blacklist(conn, folder / "blacklist", run_date)
+        blacklist = export_blacklist(conn, folder / "blacklist", run_date, signing_key_pem)
         parties = write_resolution(conn, folder / "resolution.csv", run_date)
         links = write_links(conn, folder / "links.csv", run_date)
         publish_night(conn, view, as_json(params))
