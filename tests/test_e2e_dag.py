@@ -15,6 +15,9 @@ from wageguard.demo.world import generate_world
 from wageguard.rules.catalogue import load_rules
 
 PROJECTS, SEED = 400, 7
+# Known secrets for this run, so the test can look for them where they must not be.
+SECRETS = {"WAGEGUARD_DEMO_TOKEN": "tok-" + "9f3c1e7a5b2d4c6e8a0b",
+           "WAGEGUARD_DEMO_API_KEY": "key-" + "4e6a8c0b2d1f3e5a7c9b"}
 STABLE = ("flags.csv", "resolution.csv", "links.csv", "blacklist/entries.csv",
           "blacklist/entries.jsonl", "blacklist/changes.csv", "blacklist/manifest.json")
 
@@ -23,7 +26,8 @@ def _demo(home, env):
     return subprocess.run(
         [sys.executable, "-m", "wageguard.cli", "demo", "--projects", str(PROJECTS),
          "--seed", str(SEED)],
-        cwd=home, env={**env, "WAGEGUARD_HOME": str(home)}, capture_output=True, text=True,
+        cwd=home, env={**env, **SECRETS, "WAGEGUARD_HOME": str(home)}, capture_output=True,
+        text=True,
         timeout=900, check=False,
     )
 
@@ -63,6 +67,23 @@ def test_the_blacklist_is_signed_and_verifies_offline(demo_run):
     assert f"--public-key {public}" in stdout
     assert verify_export(home / "var" / "output" / "2026-11-21" / "blacklist",
                          public.read_bytes()) == []
+
+
+@pytest.mark.e2e
+def test_no_secret_reaches_logs_outputs_or_xcom(demo_run):
+    home, _, stdout = demo_run
+    private_key = (home / "var" / "keys" / "signing_key.pem").read_text(encoding="ascii")
+    needles = [*SECRETS.values(), private_key.splitlines()[1]]
+    searched = [p for root in (home / "var" / "output", home / ".airflow")
+                for p in root.rglob("*") if p.is_file()]
+    searched.append(home / "var" / "demo.log")
+    assert len(searched) > 10
+    for path in searched:
+        content = path.read_bytes()
+        for needle in needles:
+            assert needle.encode() not in content, f"a secret leaked into {path}"
+    for needle in needles:
+        assert needle not in stdout
 
 
 @pytest.mark.e2e

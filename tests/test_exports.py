@@ -69,7 +69,7 @@ def test_blacklist_exports_applying_entries_and_the_change_since_last_time(engin
     assert "信用修复" in changes["R"]["reason"]
     assert "expired" in changes["E"]["reason"]
     assert "deleted at the source" in changes["X"]["reason"]
-    assert second == {"entries": 4, "added": 1, "removed": 3, "changed": 1}
+    assert second == {"entries": 4, "added": 1, "removed": 3, "changed": 1, "signed": False}
     manifest = json.loads((tmp_path / "d2" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["previous_export_date"] == D1.isoformat()
     for f in manifest["files"]:

@@ -126,3 +126,29 @@ def test_an_exempted_flag_leaves_the_list_until_its_exemption_ends(
         "exempted", "exempted", "2030-01-01")
     listed = _read_csv(folder / "lists" / f"{flag['district_code']}.csv")
     assert not any(r["项目编号"] == flag["project_id"] and r["规则"] == "WA1" for r in listed)
+
+
+def test_a_flag_is_traced_to_the_exact_source_payloads(night, small_world, capsys):
+    from wageguard.cli import main
+    from wageguard.landing.store import canonical, payload_hash
+
+    folder, _ = night
+    flag = next(r for r in _read_csv(folder / "flags.csv") if r["rule"] == "CR1")
+    assert main(["why", "--date", small_world.run_date.isoformat(), "--project",
+                 flag["project_id"], "--rule", "CR1"]) == 0
+    story = json.loads(capsys.readouterr().out)
+    assert story["facts"]["entry_id"]
+    by_table = {}
+    for record in story["source_records"]:
+        by_table.setdefault(record["table"], []).append(record)
+        assert payload_hash(canonical(record["payload"])) == record["payload_hash"]
+        assert record["source"] and record["pulled_at"] and record["batch_id"]
+    (project,) = by_table["projects"]
+    assert project["payload"]["project_id"] == flag["project_id"]
+    served = [r for r in small_world.projects if r["project_id"] == flag["project_id"]]
+    assert project["payload"] in served, "the payload is exactly what the source served"
+    entries = {r["key"]: r for r in by_table["list_entries"]}
+    assert story["facts"]["entry_id"] in entries
+    assert entries[story["facts"]["entry_id"]]["payload"]["list_type"] == "dishonest"
+    assert main(["why", "--date", small_world.run_date.isoformat(), "--project",
+                 flag["project_id"], "--rule", "RN9"]) == 2

@@ -152,3 +152,18 @@ def test_credentials_are_not_sent_in_clear_to_another_host():
                                     extra={"allow_plain_http": True}))
     assert allowed.location == "http://10.0.0.5"
     assert from_connection(_Conn(host="zj.example.cn", schema="https", password="s3"))
+
+
+def test_an_expired_page_token_resumes_the_pull_without_losing_records(world, tmp_path, caplog):
+    import time
+
+    slow = Faults(token_ttl_s=0.05, after_page=lambda api, path: time.sleep(0.06))
+    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of,
+                         faults=slow) as src:
+        feed = FEEDS["projects"]
+        pages = type(feed)(feed.table, feed.system, feed.path, page_size=40)
+        pull = pull_feed(pages, SourceConfig(src.housing_url, secret=src.token), watermark=None)
+    assert any("page token refused" in r.getMessage() for r in caplog.records)
+    got = {(r["project_id"], r["updated_at"]) for r in pull.records}
+    assert got == set(_served(world, "projects"))
+    assert dt.datetime.fromisoformat(pull.server_time) == world.as_of

@@ -4,6 +4,7 @@
                       against local source systems serving a generated province
     wageguard serve   serve a generated province as the three source systems
     wageguard dispose record an inspector's disposition on a flag
+    wageguard why     trace a flag back to the source payloads behind it
     wageguard keygen  make the Ed25519 key pair that signs the blacklist export
     wageguard verify  check a downloaded blacklist export with the public key
     wageguard airflow ARGS...
@@ -63,7 +64,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"[2/4] preparing Airflow's metadata database in {env['AIRFLOW_HOME']}")
     ensure_metadata_db(env, log_file)
     with running_sources(world, workdir=home / "var" / "sources", ports=(0, 0, 0),
-                         clock=lambda: world.as_of) as src:
+                         clock=lambda: world.as_of,
+                         token=os.environ.get("WAGEGUARD_DEMO_TOKEN"),
+                         api_key=os.environ.get("WAGEGUARD_DEMO_API_KEY")) as src:
         print(f"[3/4] local sources up: housing {src.housing_url}, credit {src.credit_url}, "
               f"dev-reform exchange {src.exchange_dir}")
         env.update({
@@ -125,6 +128,20 @@ def cmd_dispose(args: argparse.Namespace) -> int:
         return 2
     print(f"recorded: {done.project_id} {done.rule} (raised {done.raised_on}) {done.kind}"
           + (f" until {done.until}" if done.until else ""))
+    return 0
+
+
+def cmd_why(args: argparse.Namespace) -> int:
+    from wageguard.landing.evidence import NoSuchFlag, explain_flag
+    from wageguard.pipeline import engine
+
+    try:
+        with engine().connect() as conn:
+            story = explain_flag(conn, args.date, args.project, args.rule)
+    except NoSuchFlag as missing:
+        print(missing, file=sys.stderr)
+        return 2
+    print(json.dumps(story, ensure_ascii=False, indent=2, default=str))
     return 0
 
 
@@ -194,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     dispose.add_argument("--reason")
     dispose.add_argument("--inspector")
     dispose.set_defaults(func=cmd_dispose)
+    why = commands.add_parser("why", help="trace a flag to the source payloads behind it")
+    why.add_argument("--date", type=dt.date.fromisoformat, required=True, help="night D")
+    why.add_argument("--project", required=True)
+    why.add_argument("--rule", required=True)
+    why.set_defaults(func=cmd_why)
     keygen = commands.add_parser("keygen", help="make the key pair that signs the blacklist")
     keygen.add_argument("--out", default="var/keys")
     keygen.set_defaults(func=cmd_keygen)

@@ -39,15 +39,32 @@ def session_for(config: SourceConfig, auth_header: str, auth_prefix: str = "") -
     return session
 
 
+MAX_RESUMES = 5
+
+
 def _pages(
     session: requests.Session, url: str, params: dict, label: str
 ) -> Iterator[dict]:
-    token = None
+    """Every page of one pull. A page token refused mid-pull (they expire after
+    an hour) resumes the pull instead of failing it, up to MAX_RESUMES times in
+    a row without progress: an incremental pull from
+    the updated_at of the last record received (inclusive, so nothing is
+    skipped; what comes twice is deduplicated downstream), a partition pull
+    from its start."""
+    query_base, token, resumes, last_seen = dict(params), None, 0, None
     while True:
-        query = dict(params)
+        query = dict(query_base)
         if token:
             query["page_token"] = token
         response = session.get(url, params=query, timeout=(10, 120))
+        if response.status_code == 400 and token and resumes < MAX_RESUMES:
+            resumes += 1
+            log.warning("%s: page token refused (%s); resuming the pull (%d of %d)",
+                        label, _error_text(response), resumes, MAX_RESUMES)
+            if last_seen and "month" not in query_base:
+                query_base["updated_since"] = last_seen
+            token = None
+            continue
         if response.status_code != 200:
             raise SourceError(
                 f"{label}: {url} answered {response.status_code} "
@@ -55,6 +72,10 @@ def _pages(
                 + _advice(response.status_code)
             )
         page = response.json()
+        if page["items"] and isinstance(page["items"][-1], dict):
+            newest = page["items"][-1].get("updated_at")
+            if newest and newest != last_seen:
+                last_seen, resumes = newest, 0  # progress: only refusals in a row count
         yield page
         token = page.get("next_page_token")
         if not token:

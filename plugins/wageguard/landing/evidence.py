@@ -1,0 +1,116 @@
+"""Why a flag was raised: the flag, the facts it was computed from, and every
+source record behind it traced to the exact payload a source served (its
+sha256, the pull that brought it, from where and when)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import Connection, text
+
+# night table, its key columns, and how it relates to the flagged project
+_RECORDS = (
+    ("projects", "night_project", "project_id", "project_id = :p"),
+    ("wage_accounts", "night_account", "account_id", "project_id = :p"),
+    ("wage_deposits", "night_deposit", "deposit_id", "project_id = :p"),
+    ("realname_monthly", "night_realname_month", "month", "project_id = :p"),
+    ("enterprises", "night_enterprise", "credit_code",
+     "credit_code IN (SELECT credit_code FROM night_party WHERE run_date = :d AND project_id = :p)"),
+    ("list_entries", "night_list_entry", "entry_id",
+     "credit_code IN (SELECT credit_code FROM night_party WHERE run_date = :d AND project_id = :p)"),
+)
+
+
+_INVESTMENT_PROJECT = (
+    "SELECT investment_code AS record_key, payload_hash FROM investment_project "
+    "WHERE bundle_day = :b AND code_normalised = :c"
+)
+_DISBURSEMENTS = (
+    "SELECT month AS record_key, payload_hash FROM fund_disbursement "
+    "WHERE bundle_day = :b AND code_normalised = :c ORDER BY month"
+)
+
+
+class NoSuchFlag(LookupError):
+    pass
+
+
+def _origin(conn: Connection, payload_hash: str) -> dict:
+    """The first pull that brought this exact payload."""
+    row = conn.execute(
+        text(
+            "SELECT l.batch_id, l.payload, b.source, b.pulled_at, b.watermark_from, "
+            "b.watermark_to, b.bundle_day FROM landing_record l "
+            "JOIN load_batch b ON b.batch_id = l.batch_id "
+            "WHERE l.payload_hash = :h ORDER BY b.pulled_at LIMIT 1"
+        ),
+        {"h": payload_hash},
+    ).mappings().first()
+    if row is None:
+        return {"payload_hash": payload_hash, "payload": None}
+    return {
+        "payload_hash": payload_hash,
+        "batch_id": row["batch_id"],
+        "source": row["source"],
+        "pulled_at": row["pulled_at"],
+        "watermark_from": row["watermark_from"],
+        "watermark_to": row["watermark_to"],
+        "bundle_day": None if row["bundle_day"] is None else str(row["bundle_day"]),
+        "payload": json.loads(row["payload"]),
+    }
+
+
+def explain_flag(conn: Connection, run_date: dt.date, project_id: str, rule: str) -> dict:
+    flag = conn.execute(
+        text("SELECT base_severity, raised_on, rule_version, detail FROM flag_night "
+             "WHERE run_date = :d AND project_id = :p AND rule = :r"),
+        {"d": run_date, "p": project_id, "r": rule},
+    ).mappings().first()
+    if flag is None:
+        raise NoSuchFlag(f"no {rule} flag on project {project_id} on night {run_date}: check "
+                         "flags.csv of that night for the project and rule")
+    night = conn.execute(
+        text("SELECT knowledge_cutoff, bundle_day FROM night WHERE run_date = :d"),
+        {"d": run_date},
+    ).mappings().first()
+    parties = conn.execute(
+        text("SELECT role, name_as_typed, code_as_typed, credit_code, status, method, detail "
+             "FROM night_party WHERE run_date = :d AND project_id = :p ORDER BY role"),
+        {"d": run_date, "p": project_id},
+    ).mappings().all()
+    records = []
+    for table, night_table, key, relation in _RECORDS:
+        for row in conn.execute(
+            text(f"SELECT {key} AS record_key, payload_hash FROM {night_table} "
+                 f"WHERE run_date = :d AND {relation} ORDER BY {key}"),
+            {"d": run_date, "p": project_id},
+        ):
+            records.append({"table": table, "key": row.record_key, **_origin(conn, row.payload_hash)})
+    link = conn.execute(
+        text("SELECT investment_code FROM night_link WHERE run_date = :d AND project_id = :p"),
+        {"d": run_date, "p": project_id},
+    ).scalar()
+    if link and night and night["bundle_day"] is not None:
+        for table, sql in (
+            ("investment_projects", _INVESTMENT_PROJECT),
+            ("fund_disbursements", _DISBURSEMENTS),
+        ):
+            for row in conn.execute(text(sql), {"b": night["bundle_day"], "c": link}):
+                records.append({"table": table, "key": row.record_key,
+                                **_origin(conn, row.payload_hash)})
+    return {
+        "run_date": run_date.isoformat(),
+        "project_id": project_id,
+        "rule": rule,
+        "base_severity": flag["base_severity"],
+        "raised_on": str(flag["raised_on"]),
+        "rule_version": flag["rule_version"],
+        "facts": json.loads(flag["detail"]),
+        "knowledge_cutoff": night["knowledge_cutoff"] if night else None,
+        "dev_reform_bundle_day": None if not night or night["bundle_day"] is None
+        else str(night["bundle_day"]),
+        "parties": [dict(p) for p in parties],
+        "investment_code": link,
+        "source_records": records,
+    }
