@@ -14,6 +14,7 @@ from wageguard.exports.district_lists import TREND_NIGHTS, write_district_lists
 from wageguard.exports.engineer_reports import (
     source_counts,
     stage_timings,
+    write_data_docs,
     write_links,
     write_resolution,
     write_run_report,
@@ -60,6 +61,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
         blacklist = export_blacklist(conn, folder / "blacklist", run_date, signing_key_pem)
         parties = write_resolution(conn, folder / "resolution.csv", run_date)
         links = write_links(conn, folder / "links.csv", run_date)
+        write_data_docs(conn, folder / "data_docs", batch_ids)
         publish_night(conn, view, as_json(params))
         per_rule = {code: 0 for code in rules}
         for flag in flags:

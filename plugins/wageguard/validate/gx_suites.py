@@ -45,6 +45,7 @@ class SuiteRun:
     failures: dict[int, list[str]]  # row number -> names of the expectations it failed
     results: list[dict]  # one summary-sized, JSON-safe entry per expectation
     success: bool
+    docs_html: str = ""  # GX Data Docs page of this validation, summary-sized
 
 
 @functools.cache
@@ -145,4 +146,20 @@ def run_suite(
                 (each.result.get("partial_unexpected_list") or [])[:EXAMPLES]
             ),
         })
-    return SuiteRun(failures=failures, results=results, success=bool(validation.success))
+    return SuiteRun(failures=failures, results=results, success=bool(validation.success),
+                    docs_html=_data_docs_page(validation))
+
+
+# What COMPLETE adds over SUMMARY: every failing row. Dropped before the result
+# is rendered, so a page stays summary-sized however bad the batch.
+_ROW_LISTS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query")
+
+
+def _data_docs_page(validation) -> str:
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    for each in validation.results:
+        for field in _ROW_LISTS:
+            (each.result or {}).pop(field, None)
+    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(validation))

@@ -34,6 +34,7 @@ class Outcome:
     changes: list[dict]  # {key, column, before, after, kind}, for the good rows
     summary: dict  # counts and summary-sized validation results, JSON-serialisable
     good_positions: list[int]  # of each good row's raw record in the batch as served
+    docs_html: str = ""  # the GX Data Docs page of the validation
 
     @property
     def quarantined_share(self) -> float:
@@ -87,6 +88,7 @@ def split(
         changes=changes,
         summary={},
         good_positions=good,
+        docs_html=run.docs_html,
     )
     outcome.summary = {
         "table": table.name,

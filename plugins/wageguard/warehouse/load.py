@@ -19,6 +19,10 @@ from wageguard.warehouse.typed import VERSION_TABLE, typed_row
 log = logging.getLogger(__name__)
 
 _META = ("payload_hash", "batch_id", "loaded_at", "bundle_day")
+# A full pull of these is never empty in a working source: an empty one is an
+# outage or a broken export, and loading it would wipe nothing but hide that.
+NEVER_EMPTY_WHEN_FULL = {"projects", "wage_accounts", "wage_deposits", "enterprises",
+                         "investment_projects", "fund_disbursements"}
 
 
 class ReconciliationError(RuntimeError):
@@ -50,8 +54,11 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
         batch, records, hashes = read_batch(conn, batch_id)
         table = batch.source_table
         try:
-            outcome = validate_table(table, records, max_bad_share=float(max_bad_share),
-                                     min_rows_for_share=min_rows_for_share)
+            full_pull = batch.watermark_from is None
+            outcome = validate_table(
+                table, records, max_bad_share=float(max_bad_share),
+                min_rows_for_share=min_rows_for_share,
+                allow_empty=not (full_pull and table in NEVER_EMPTY_WHEN_FULL))
         except BatchRejected as rejected:
             _keep_rejected(engine, batch_id, table, rejected, hashes)
             raise
@@ -72,6 +79,11 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
         )
         execute_many(conn, insert, versions)
         _quarantine(conn, batch_id, table, outcome.quarantined, hashes)
+        execute_many(conn, text(
+            "INSERT INTO normalisation_change (batch_id, record_key, column_name, before_value, "
+            "after_value, kind) VALUES (:b, :key, :column, :before, :after, :kind)"),
+            [{"b": batch_id, **{k: (None if v is None else str(v)) for k, v in c.items()}}
+             for c in outcome.changes])
         counts = {"pulled": outcome.pulled, "loaded": len(outcome.good),
                   "quarantined": len(outcome.quarantined), "superseded": outcome.superseded}
         if counts["pulled"] != batch.pulled or batch.pulled != (
@@ -84,11 +96,11 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
             )
         conn.execute(
             text("UPDATE load_batch SET loaded = :l, quarantined = :q, superseded = :s, "
-                 "status = 'loaded', loaded_at = :at, validation_summary = :v "
-                 "WHERE batch_id = :b"),
+                 "status = 'loaded', loaded_at = :at, validation_summary = :v, "
+                 "validation_docs = :docs WHERE batch_id = :b"),
             {"l": counts["loaded"], "q": counts["quarantined"], "s": counts["superseded"],
              "at": loaded_at, "v": json.dumps(outcome.summary, ensure_ascii=False, default=str),
-             "b": batch_id},
+             "docs": outcome.docs_html, "b": batch_id},
         )
         if batch.watermark_to:
             _advance_watermark(conn, table, batch.watermark_to, batch_id)
@@ -120,10 +132,10 @@ def _keep_rejected(engine: Engine, batch_id: str, table: str, rejected, hashes) 
         _quarantine(conn, batch_id, table, rejected.outcome.quarantined, hashes)
         conn.execute(
             text("UPDATE load_batch SET status = 'rejected', quarantined = :q, "
-                 "validation_summary = :v WHERE batch_id = :b"),
+                 "validation_summary = :v, validation_docs = :docs WHERE batch_id = :b"),
             {"q": len(rejected.outcome.quarantined),
              "v": json.dumps(rejected.outcome.summary, ensure_ascii=False, default=str),
-             "b": batch_id},
+             "docs": rejected.outcome.docs_html, "b": batch_id},
         )
 
 
