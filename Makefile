@@ -1,6 +1,7 @@
 # The two commands of the README, each doing its own set-up on a fresh machine.
 #   make demo   run one night end to end on the embedded warehouse (3,000 projects)
-#   make test   run the test suite (starts the local PostgreSQL if it is down)
+#   make test   run the test suite (starts the local PostgreSQL if it is down,
+#               installs headless Chromium if missing)
 
 UV_VERSION := 0.13.8
 PYTHON ?= python3
@@ -21,7 +22,7 @@ demo: setup
 	.venv/bin/wageguard demo $(ARGS)
 
 test: setup
-	scripts/ensure-services
+	scripts/prepare-test-machine
 	.venv/bin/pytest $(ARGS)
 
 lint: setup

@@ -38,7 +38,7 @@ def _reset_postgres(url: str) -> None:
     except Exception as exc:  # the message says what to do; never a skip
         raise RuntimeError(
             f"PostgreSQL for the warehouse tests is not reachable at {url}: run "
-            "scripts/ensure-services (make test does), or set WAGEGUARD_TEST_PG_URL"
+            "scripts/prepare-test-machine (make test does), or set WAGEGUARD_TEST_PG_URL"
         ) from exc
     finally:
         engine.dispose()
@@ -95,3 +95,22 @@ def run_night_in_process(run_date, running) -> dict:
     pipeline.evaluate(view)
     pipeline.ingest_dispositions(run_date)
     return pipeline.export(view, extracted)
+
+
+def headless_dom(path) -> str:
+    """The DOM of a local page as Debian's headless Chromium renders it, with
+    the flags that keep it off the network."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    browser = shutil.which("chromium")
+    assert browser, "chromium is missing: run scripts/prepare-test-machine (make test does)"
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={profile}", "--dump-dom",
+             path.resolve().as_uri()],
+            capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout

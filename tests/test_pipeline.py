@@ -123,6 +123,17 @@ def test_the_run_publishes_gx_data_docs_of_every_pull(night):
         assert "values must never be null" in page
 
 
+def test_data_docs_open_in_a_browser_and_show_the_suites(night):
+    from conftest import headless_dom
+
+    folder, _ = night
+    index = headless_dom(folder / "data_docs" / "index.html")
+    assert "Great Expectations validation of each pull" in index
+    page = headless_dom(folder / "data_docs" / "projects.html")
+    assert "Expectation Suite" in page and ">projects<" in page
+    assert "Evaluated Expectations" in page
+
+
 def test_district_lists_hold_only_their_district(night):
     folder, _ = night
     lists = sorted((folder / "lists").glob("*.csv"))
