@@ -202,3 +202,52 @@ def test_a_flag_is_traced_to_the_exact_source_payloads(night, small_world, capsy
     assert entries[story["facts"]["entry_id"]]["payload"]["list_type"] == "dishonest"
     assert main(["why", "--date", small_world.run_date.isoformat(), "--project",
                  flag["project_id"], "--rule", "RN9"]) == 2
+
+
+def _normalised_key(table, key):
+    import unicodedata
+
+    parts = key if isinstance(key, tuple) else (key,)
+    parts = [unicodedata.normalize("NFKC", p).strip() for p in parts]
+    if table == "fund_disbursements" and len(parts[1]) == 6:
+        parts[1] = f"{parts[1][:4]}-{parts[1][4:]}"
+    return tuple(parts)
+
+
+VERSION_KEYS = {
+    "projects": ("project_version", "project_id"),
+    "wage_accounts": ("wage_account_version", "account_id"),
+    "wage_deposits": ("wage_deposit_version", "deposit_id"),
+    "realname_monthly": ("realname_month_version", "project_id, month"),
+    "enterprises": ("enterprise_version", "credit_code"),
+    "list_entries": ("list_entry_version", "entry_id"),
+    "investment_projects": ("investment_project", "investment_code"),
+    "fund_disbursements": ("fund_disbursement", "investment_code, month"),
+}
+
+
+def test_every_planted_mess_is_normalised_and_loaded(night, warehouse_url, small_world):
+    engine = make_engine(warehouse_url)
+    loaded = {}
+    with engine.connect() as conn:
+        for table, (version_table, key) in VERSION_KEYS.items():
+            loaded[table] = {tuple(r) for r in conn.execute(
+                text(f"SELECT {key} FROM {version_table}"))}
+    checked = 0
+    for mess in small_world.planted_messy:
+        versions = [r for r in small_world.rows(mess.table)
+                    if _key_or_none(mess.table, r) == mess.key]
+        if len(versions) > 1:
+            continue  # a later version is the record
+        checked += 1
+        assert _normalised_key(mess.table, mess.key) in loaded[mess.table], f"not loaded: {mess}"
+    assert checked >= len(small_world.planted_messy) // 2
+
+
+def test_the_resolution_report_lists_exactly_the_planted_unresolved_parties(night, small_world):
+    folder, _ = night
+    unresolved = {(r["project_id"], r["role"], r["status"])
+                  for r in _read_csv(folder / "resolution.csv") if r["status"] != "resolved"}
+    planted = {(c.project_id, c.role, c.expected_status) for c in small_world.planted_resolution
+               if c.expected_status != "resolved"}
+    assert unresolved == planted
