@@ -119,3 +119,69 @@ def test_a_run_killed_mid_stage_then_rerun_matches_a_clean_run(
     assert duplicated == 0
     for table, c in report["sources"].items():
         assert c["pulled"] == c["loaded"] + c["quarantined"] + c["superseded"], table
+
+
+@pytest.mark.parametrize(("spoil", "says"), [
+    (lambda projects: [{**p, "status": "进行中"} for p in projects], "records quarantined"),
+    (lambda projects: [], "the source served no records"),
+], ids=["all-malformed", "empty"])
+def test_a_broken_source_fails_the_run_before_the_warehouse_is_touched(
+        spoil, says, tmp_path, monkeypatch):
+    import dataclasses
+
+    from conftest import run_night_in_process
+    from wageguard.validate import BatchRejected
+
+    small = generate_world(projects=150, seed=4)
+    broken = dataclasses.replace(small, projects=spoil(small.projects))
+    monkeypatch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    monkeypatch.setenv("WAGEGUARD_OUTPUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("WAGEGUARD_INBOX_DIR", str(tmp_path / "in"))
+    with running_sources(broken, workdir=tmp_path / "src", ports=0,
+                         clock=lambda: broken.as_of) as running, \
+            pytest.raises(BatchRejected, match=says) as refused:
+        run_night_in_process(broken.run_date, running)
+    assert "Nothing was loaded" in str(refused.value)
+    engine = create_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM project_version")).scalar() == 0
+        assert conn.execute(text("SELECT COUNT(*) FROM night")).scalar() == 0
+        assert conn.execute(text(
+            "SELECT COUNT(*) FROM source_watermark WHERE source_table = 'projects'")).scalar() == 0
+    assert not (tmp_path / "out" / broken.run_date.isoformat()).exists()
+
+
+@pytest.mark.parametrize("share", [0.01, 0.10])
+def test_malformed_rows_are_quarantined_and_reconciled(share, tmp_path, monkeypatch):
+    import dataclasses
+
+    from conftest import run_night_in_process
+
+    small = generate_world(projects=300, seed=4)
+    step = round(1 / share)
+    projects = [{**p, "contract_amount": "待定"} if i % step == 0 else p
+                for i, p in enumerate(small.projects)]
+    spoilt = dataclasses.replace(small, projects=projects)
+    monkeypatch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    monkeypatch.setenv("WAGEGUARD_OUTPUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("WAGEGUARD_INBOX_DIR", str(tmp_path / "in"))
+    with running_sources(spoilt, workdir=tmp_path / "src", ports=0,
+                         clock=lambda: spoilt.as_of) as running:
+        run_night_in_process(spoilt.run_date, running)
+    report = json.loads((tmp_path / "out" / spoilt.run_date.isoformat() / "run_report.json")
+                        .read_text(encoding="utf-8"))
+    counts = report["sources"]["projects"]
+    assert counts["pulled"] == counts["loaded"] + counts["quarantined"] + counts["superseded"]
+    latest = {}
+    for p in projects:  # the version that stands is the latest; older ones are superseded
+        if p["project_id"] not in latest or p["updated_at"] > latest[p["project_id"]]["updated_at"]:
+            latest[p["project_id"]] = p
+    standing_spoilt = sum(p["contract_amount"] == "待定" for p in latest.values())
+    assert standing_spoilt >= len(latest) * share * 0.5
+    engine = create_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT reasons, payload FROM quarantine WHERE source_table = 'projects'")).all()
+    ours = [r for r in rows if json.loads(r.payload).get("contract_amount") == "待定"]
+    assert len(ours) == standing_spoilt
+    assert all("contract_amount" in r.reasons for r in ours)

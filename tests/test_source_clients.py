@@ -167,3 +167,30 @@ def test_an_expired_page_token_resumes_the_pull_without_losing_records(world, tm
     got = {(r["project_id"], r["updated_at"]) for r in pull.records}
     assert got == set(_served(world, "projects"))
     assert dt.datetime.fromisoformat(pull.server_time) == world.as_of
+
+
+def test_a_record_updated_while_the_client_pages_arrives_once_as_its_latest_version(
+        world, tmp_path):
+    from wageguard.validate import validate_table
+
+    first = min(world.projects, key=lambda r: (r["updated_at"], r["project_id"]))
+    changed = {**first, "name": first["name"] + "(变更)",
+               "updated_at": (world.as_of - dt.timedelta(minutes=5)).isoformat()}
+    pages_served = []
+
+    def edit_mid_pull(api, path):
+        pages_served.append(path)
+        if len(pages_served) == 2:
+            api.add_record(path, changed)
+
+    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of,
+                         faults=Faults(after_page=edit_mid_pull)) as src:
+        feed = FEEDS["projects"]
+        pages = type(feed)(feed.table, feed.system, feed.path, page_size=50)
+        pull = pull_feed(pages, SourceConfig(src.housing_url, secret=src.token), watermark=None)
+    served_twice = [r for r in pull.records if r["project_id"] == first["project_id"]]
+    assert changed in served_twice, "the new version comes on a later page of the same pull"
+    outcome = validate_table("projects", pull.records)
+    (kept,) = [r for r in outcome.good if r["project_id"] == first["project_id"]]
+    assert kept["name"] == changed["name"]
+    assert outcome.pulled == len(outcome.good) + len(outcome.quarantined) + outcome.superseded
