@@ -41,6 +41,16 @@ def make_engine(url: str | None = None) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            # Transactions are begun explicitly below, not by the driver.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _take_the_write_lock_first(conn):
+            # Parallel tasks (LocalExecutor) write the same file: a transaction
+            # that read first and then tried to write could fail at once with
+            # "database is locked"; taking the lock at BEGIN makes it wait its
+            # turn instead (up to the connect timeout).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -46,24 +46,29 @@ def _already_loaded(conn: Connection, batch_id: str) -> dict | None:
 def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_share: int) -> dict:
     from wageguard.validate import BatchRejected, validate_table  # GX loads here
 
-    with engine.begin() as conn:
+    # Validation (seconds of GX) runs outside any write transaction, so parallel
+    # loads hold the embedded warehouse's single write lock only to write.
+    with engine.connect() as conn:
         done = _already_loaded(conn, batch_id)
         if done:
             log.info("batch %s was loaded before: %s", batch_id, done)
             return {"batch_id": batch_id, **done}
         batch, records, hashes = read_batch(conn, batch_id)
-        table = batch.source_table
-        try:
-            full_pull = batch.watermark_from is None
-            outcome = validate_table(
-                table, records, max_bad_share=float(max_bad_share),
-                min_rows_for_share=min_rows_for_share,
-                allow_empty=not (full_pull and table in NEVER_EMPTY_WHEN_FULL))
-        except BatchRejected as rejected:
-            _keep_rejected(engine, batch_id, table, rejected, hashes)
-            raise
-        target = VERSION_TABLE[table]
-        columns = _columns(engine, target)
+    table = batch.source_table
+    try:
+        full_pull = batch.watermark_from is None
+        outcome = validate_table(
+            table, records, max_bad_share=float(max_bad_share),
+            min_rows_for_share=min_rows_for_share,
+            allow_empty=not (full_pull and table in NEVER_EMPTY_WHEN_FULL))
+    except BatchRejected as rejected:
+        _keep_rejected(engine, batch_id, table, rejected, hashes)
+        raise
+    target = VERSION_TABLE[table]
+    columns = _columns(engine, target)  # reflection uses a connection of its own
+    with engine.begin() as conn:
+        if _already_loaded(conn, batch_id):  # a parallel retry won the race
+            return {"batch_id": batch_id, **_already_loaded(conn, batch_id)}
         data_columns = [c for c in columns if c not in _META]
         loaded_at = now_text()
         versions = []
