@@ -84,17 +84,8 @@ def source_configs(running) -> dict:
 def run_night_in_process(run_date, running) -> dict:
     """Every stage of the nightly DAG in its order, without Airflow."""
     from wageguard import pipeline
-    from wageguard.plan import FEEDS, SYSTEM_OF_FEED
 
-    configs = source_configs(running)
-    pipeline.prepare_warehouse()
-    extracted = [pipeline.extract(f, run_date, configs[SYSTEM_OF_FEED[f]]) for f in FEEDS]
-    for result in extracted:
-        pipeline.validate_and_load(result["batch_ids"])
-    view = pipeline.build_night(run_date)
-    pipeline.evaluate(view)
-    pipeline.ingest_dispositions(run_date)
-    return pipeline.export(view, extracted)
+    return pipeline.run_night(run_date, source_configs(running))
 
 
 def headless_dom(path) -> str:

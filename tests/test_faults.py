@@ -25,19 +25,10 @@ COMPARED = ("flags.csv", "resolution.csv", "links.csv", "blacklist/entries.csv",
 # The nightly stages in a process of their own, so it can be killed outright.
 RUN_NIGHT = """
 import datetime as dt, json, sys
-from wageguard import pipeline
-from wageguard.plan import FEEDS, SYSTEM_OF_FEED
+from wageguard.pipeline import run_night
 from wageguard.sources.config import SourceConfig
 configs = {k: SourceConfig(v[0], secret=v[1]) for k, v in json.loads(sys.argv[2]).items()}
-run_date = dt.date.fromisoformat(sys.argv[1])
-pipeline.prepare_warehouse()
-extracted = [pipeline.extract(f, run_date, configs[SYSTEM_OF_FEED[f]]) for f in FEEDS]
-for result in extracted:
-    pipeline.validate_and_load(result["batch_ids"])
-view = pipeline.build_night(run_date)
-pipeline.evaluate(view)
-pipeline.ingest_dispositions(run_date)
-pipeline.export(view, extracted)
+run_night(dt.date.fromisoformat(sys.argv[1]), configs)
 """
 
 

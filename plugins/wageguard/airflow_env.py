@@ -10,12 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wageguard.paths import project_dir
+from wageguard.paths import home_dir, project_dir
 
 
 def base_env(home: Path | None = None) -> dict[str, str]:
     repo = project_dir()
-    home = home or Path(os.environ.get("WAGEGUARD_HOME", repo)).resolve()
+    home = home or home_dir()
     airflow_home = Path(os.environ.get("AIRFLOW_HOME", home / ".airflow"))
     airflow_home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)

@@ -46,24 +46,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from wageguard.demo.world import generate_world
     from wageguard.exports.publish import output_root
     from wageguard.exports.signing import KEY_ENV, KEY_FILE_ENV, generate_key_pair
+    from wageguard.paths import home_dir, var_dir
 
-    home = Path(os.environ.get("WAGEGUARD_HOME", Path.cwd())).resolve()
-    os.environ["WAGEGUARD_HOME"] = str(home)
-    log_file = home / "var" / "demo.log"
+    home = home_dir()
+    os.environ["WAGEGUARD_HOME"] = str(home)  # the Airflow run below inherits it
+    log_file = var_dir("demo.log")
     log_file.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     print(f"[1/4] generating a province of {args.projects} projects (seed {args.seed}) "
           f"for night {args.date}")
     world = generate_world(projects=args.projects, seed=args.seed, run_date=args.date)
     env = base_env(home)
-    keys = home / "var" / "keys"
+    keys = var_dir("keys")
     if not (keys / "signing_key.pem").exists():
         generate_key_pair(keys)
     if not (env.get(KEY_ENV) or env.get(KEY_FILE_ENV)):
         env[KEY_FILE_ENV] = str(keys / "signing_key.pem")
     print(f"[2/4] preparing Airflow's metadata database in {env['AIRFLOW_HOME']}")
     ensure_metadata_db(env, log_file)
-    with running_sources(world, workdir=home / "var" / "sources", ports=(0, 0, 0),
+    with running_sources(world, workdir=var_dir("sources"), ports=(0, 0, 0),
                          clock=lambda: world.as_of,
                          token=os.environ.get("WAGEGUARD_DEMO_TOKEN"),
                          api_key=os.environ.get("WAGEGUARD_DEMO_API_KEY")) as src:
@@ -162,7 +163,12 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from wageguard.exports.signing import verify_export
 
-    problems = verify_export(Path(args.folder), Path(args.public_key).read_bytes())
+    public_key = Path(args.public_key)
+    if not public_key.is_file():
+        print(f"no public key at {public_key}: ask the publisher for its public_key.pem",
+              file=sys.stderr)
+        return 2
+    problems = verify_export(Path(args.folder), public_key.read_bytes())
     if problems:
         print("NOT VERIFIED:", file=sys.stderr)
         for problem in problems:

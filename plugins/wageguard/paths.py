@@ -17,6 +17,16 @@ def project_dir() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def home_dir() -> Path:
+    """Where a deployment keeps its state (var/: warehouse, outputs, inbox,
+    keys): WAGEGUARD_HOME, else the working directory."""
+    return Path(os.environ.get("WAGEGUARD_HOME", ".")).resolve()
+
+
+def var_dir(*parts: str) -> Path:
+    return home_dir().joinpath("var", *parts)
+
+
 def sql_dir() -> Path:
     return project_dir() / "sql"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from wageguard.landing.store import land, now_text
+from wageguard.paths import var_dir
 from wageguard.rules.params import load_params
 from wageguard.sources.config import SourceConfig
 from wageguard.warehouse.engine import make_engine, warehouse_url
@@ -167,11 +168,27 @@ def evaluate(view_json: dict) -> dict[str, int]:
     return per_rule
 
 
+def run_night(run_date: dt.date, configs: dict[str, SourceConfig]) -> dict:
+    """Every stage of the nightly DAG in its order, in this process (the DAG
+    runs the same stages as tasks); `configs` maps housing / credit / devreform
+    to their sources."""
+    from wageguard.plan import FEEDS, SYSTEM_OF_FEED
+
+    prepare_warehouse()
+    extracted = [extract(feed, run_date, configs[SYSTEM_OF_FEED[feed]]) for feed in FEEDS]
+    for result in extracted:
+        validate_and_load(result["batch_ids"])
+    view = build_night(run_date)
+    evaluate(view)
+    ingest_dispositions(run_date)
+    return export(view, extracted)
+
+
 def inbox_dir() -> Path:
     configured = os.environ.get("WAGEGUARD_INBOX_DIR")
     if configured:
         return Path(configured)
-    return Path(os.environ.get("WAGEGUARD_HOME", ".")).resolve() / "var" / "inbox"
+    return var_dir("inbox")
 
 
 def ingest_dispositions(run_date: dt.date) -> dict:

@@ -16,13 +16,15 @@ from wageguard.exports.flag_list import ZH_LEVEL, OpenFlag, Trend
 from wageguard.rules.catalogue import Rule
 from wageguard.rules.dispositions import KIND_ZH
 
-HEADER = [
-    "超期", "预警等级", "规则", "问题", "缺失事项", "项目编号", "项目名称", "行政区划代码",
-    "施工总承包单位", "总包统一社会信用代码", "建设单位", "建设单位统一社会信用代码",
-    "首次预警日期", "已持续天数", "昨日以来", "依据",
-    "处置", "豁免截止日期", "处置理由", "处置人",
-]
-WIDTHS = [6, 8, 6, 26, 40, 22, 30, 12, 30, 22, 30, 22, 12, 10, 8, 60, 8, 14, 24, 10]
+# The flag sheet's columns and their widths, side by side so they cannot drift.
+COLUMNS = (
+    ("超期", 6), ("预警等级", 8), ("规则", 6), ("问题", 26), ("缺失事项", 40),
+    ("项目编号", 22), ("项目名称", 30), ("行政区划代码", 12), ("施工总承包单位", 30),
+    ("总包统一社会信用代码", 22), ("建设单位", 30), ("建设单位统一社会信用代码", 22),
+    ("首次预警日期", 12), ("已持续天数", 10), ("昨日以来", 8), ("依据", 60),
+    ("处置", 8), ("豁免截止日期", 14), ("处置理由", 24), ("处置人", 10),
+)
+HEADER = [name for name, _ in COLUMNS]
 UNRESOLVED = "(未能核实)"
 RESOLVED_HEADER = ["项目编号", "项目名称", "规则", "问题", "首次预警日期"]
 TREND_NIGHTS = 30
@@ -182,7 +184,7 @@ def _flag_sheet(book, styles, flags: list[OpenFlag], rows: list[list]) -> None:
         sheet.write_row(i, 0, row, styles[flag.severity])
         if flag.overdue:
             sheet.write(i, 0, row[0], styles["overdue"])
-    for col, width in enumerate(WIDTHS):
+    for col, (_, width) in enumerate(COLUMNS):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(1, 0)
     # Printed: A3 landscape, one page wide, the header on every page.

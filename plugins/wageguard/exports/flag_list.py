@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from wageguard.exports.files import write_csv
+from wageguard.warehouse.values import as_date
 
 LEVELS = ("yellow", "orange", "red")
 ZH_LEVEL = {"red": "红", "orange": "橙", "yellow": "黄"}
@@ -19,10 +20,6 @@ ZH_LEVEL = {"red": "红", "orange": "橙", "yellow": "黄"}
 
 def escalate(severity: str) -> str:
     return LEVELS[min(LEVELS.index(severity) + 1, len(LEVELS) - 1)]
-
-
-def _date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 @dataclass(frozen=True)
@@ -98,9 +95,10 @@ def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
         }
     flags = []
     for r in conn.execute(text(_QUERY), {"d": run_date}).mappings():
-        raised = _date(r["raised_on"])
+        raised = as_date(r["raised_on"])
         days_open = (run_date - raised).days
         overdue = days_open > params["escalation.days"]
+        found = disposed.get((r["project_id"], r["rule"]))
         flags.append(OpenFlag(
             project_id=r["project_id"], rule=r["rule"], base_severity=r["base_severity"],
             severity=escalate(r["base_severity"]) if overdue else r["base_severity"],
@@ -111,15 +109,12 @@ def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
             contractor_credit_code=r["contractor_credit_code"],
             builder_name=r["builder_name"], builder_credit_code=r["builder_credit_code"],
             rule_version=r["rule_version"],
+            status=listing_status(found, run_date),
+            disposition=found.kind if found else "",
+            disposition_until=found.until if found else None,
+            disposition_reason=found.reason if found else None,
+            disposition_inspector=found.inspector if found else None,
         ))
-        found = disposed.get((r["project_id"], r["rule"]))
-        flag = flags[-1]
-        flag.status = listing_status(found, run_date)
-        if found is not None:
-            flag.disposition = found.kind
-            flag.disposition_until = found.until
-            flag.disposition_reason = found.reason
-            flag.disposition_inspector = found.inspector
     return sorted(flags, key=lambda f: (f.project_id, f.rule))
 
 
@@ -138,10 +133,10 @@ def trends(conn: Connection, run_date: dt.date, nights: int) -> dict:
         ),
         {"first": first, "d": run_date},
     ).all()
-    nights_seen = sorted({_date(r.run_date) for r in rows} | {run_date})
+    nights_seen = sorted({as_date(r.run_date) for r in rows} | {run_date})
     counts: dict[str, dict] = defaultdict(dict)
     for r in rows:
-        counts[r.district_code][(_date(r.run_date), r.base_severity)] = r.n
+        counts[r.district_code][(as_date(r.run_date), r.base_severity)] = r.n
     return {district: Trend(nights_seen, c) for district, c in counts.items()}
 
 

@@ -11,14 +11,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-DEFAULT_ROOT = "var/output"
+from wageguard.paths import var_dir
 
 
 def output_root() -> Path:
     configured = os.environ.get("WAGEGUARD_OUTPUT_DIR")
     if configured:
         return Path(configured)
-    return Path(os.environ.get("WAGEGUARD_HOME", ".")).resolve() / DEFAULT_ROOT
+    return var_dir("output")
 
 
 @contextlib.contextmanager

@@ -8,17 +8,20 @@ signature vouches for every byte of the export."""
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import json
 import os
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+
+from wageguard.exports.files import sha256_of
 
 KEY_ENV = "WAGEGUARD_SIGNING_KEY"  # PEM text of the private key
 KEY_FILE_ENV = "WAGEGUARD_SIGNING_KEY_FILE"  # or a path to it
@@ -82,14 +85,8 @@ def generate_key_pair(folder: Path) -> tuple[Path, Path]:
     return private, public
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _data_rows(path: Path) -> int:
     """Rows as the manifest counts them: CSV records after the header, JSONL lines."""
-    import csv
-
     if path.suffix == ".jsonl":
         return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line)
     with path.open(encoding="utf-8-sig", newline="") as f:
@@ -105,7 +102,10 @@ def verify_export(folder: Path, public_key_pem: bytes) -> list[str]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except ValueError as broken:
         return [f"manifest.json is not valid JSON: {broken}"]
-    public = serialization.load_pem_public_key(public_key_pem)
+    try:
+        public = serialization.load_pem_public_key(public_key_pem)
+    except (ValueError, UnsupportedAlgorithm) as unreadable:
+        return [f"the public key is not a readable PEM public key ({unreadable})"]
     if not isinstance(public, Ed25519PublicKey):
         return ["the public key is not an Ed25519 key"]
     problems = []
@@ -125,7 +125,7 @@ def verify_export(folder: Path, public_key_pem: bytes) -> list[str]:
         if not path.is_file():
             problems.append(f"{entry['name']} is missing")
             continue
-        if _sha256(path) != entry["sha256"]:
+        if sha256_of(path) != entry["sha256"]:
             problems.append(f"{entry['name']}: sha256 differs from the manifest")
         elif _data_rows(path) != entry["rows"]:
             problems.append(f"{entry['name']}: {_data_rows(path)} rows, manifest says "

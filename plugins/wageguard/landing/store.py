@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from wageguard.warehouse.sqlfiles import execute_many
+from wageguard.warehouse.values import as_date
 
 
 def canonical(record: dict) -> str:
@@ -104,12 +105,12 @@ def read_batch(conn: Connection, batch_id: str) -> tuple[Batch, list[dict], list
     ).one()
     batch = Batch(
         batch_id=meta.batch_id,
-        run_date=_as_date(meta.run_date),
+        run_date=as_date(meta.run_date),
         source_table=meta.source_table,
         source=meta.source,
         watermark_from=meta.watermark_from,
         watermark_to=meta.watermark_to,
-        bundle_day=_as_date(meta.bundle_day) if meta.bundle_day else None,
+        bundle_day=as_date(meta.bundle_day) if meta.bundle_day else None,
         pulled=meta.pulled,
     )
     rows = conn.execute(
@@ -120,7 +121,3 @@ def read_batch(conn: Connection, batch_id: str) -> tuple[Batch, list[dict], list
         {"b": batch_id},
     ).all()
     return batch, [json.loads(r.payload) for r in rows], [r.payload_hash for r in rows]
-
-
-def _as_date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

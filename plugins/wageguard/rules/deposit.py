@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Connection, text
 
 from wageguard.warehouse.sqlfiles import execute_many
+from wageguard.warehouse.values import as_date
 
 
 @dataclass(frozen=True)
@@ -101,15 +102,10 @@ def _history_by_code(conn: Connection, run_date: dt.date) -> dict[str, list[List
         {"d": run_date},
     ):
         history[r.credit_code].append(
-            ListEntry(r.list_type, _date(r.listed_on), _date(r.expires_on), _date(r.removed_on))
+            ListEntry(r.list_type, as_date(r.listed_on), as_date(r.expires_on),
+                      as_date(r.removed_on))
         )
     return history
-
-
-def _date(value) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value)
 
 
 def compute_required_deposits(conn: Connection, run_date: dt.date, params: dict) -> int:
@@ -126,7 +122,7 @@ def compute_required_deposits(conn: Connection, run_date: dt.date, params: dict)
     ):
         contractor_history = history.get(r.credit_code, []) if r.credit_code else None
         need = required_deposit(
-            r.contract_amount_fen, _date(r.contract_signed_on), contractor_history, params
+            r.contract_amount_fen, as_date(r.contract_signed_on), contractor_history, params
         )
         rows.append({
             "d": run_date, "p": r.project_id, "f": need.required_fen,

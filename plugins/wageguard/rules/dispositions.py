@@ -14,6 +14,7 @@ import datetime as dt
 from sqlalchemy import Connection, text
 
 from wageguard.landing.store import now_text
+from wageguard.warehouse.values import as_date
 
 KIND_ZH = {"verified": "核实", "exempted": "豁免", "false_positive": "误报"}
 KINDS = tuple(KIND_ZH)
@@ -50,16 +51,9 @@ _IN_FORCE = (
 )
 
 
-def _as_date(value) -> dt.date | None:
-    """SQLite hands DATE columns back as ISO text, PostgreSQL as dates."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
 def _from_row(row) -> Disposition:
-    return Disposition(**{**row, "raised_on": _as_date(row["raised_on"]),
-                          "until": _as_date(row["until"])})
+    return Disposition(**{**row, "raised_on": as_date(row["raised_on"]),
+                          "until": as_date(row["until"])})
 
 
 def _filled(value: str | None) -> str | None:
@@ -70,12 +64,12 @@ def _filled(value: str | None) -> str | None:
 
 
 def latest_night(conn: Connection) -> dt.date | None:
-    return _as_date(conn.execute(text("SELECT MAX(run_date) FROM night")).scalar())
+    return as_date(conn.execute(text("SELECT MAX(run_date) FROM night")).scalar())
 
 
 def _open_raised_on(conn: Connection, night: dt.date, project_id: str,
                     rule: str) -> dt.date | None:
-    return _as_date(conn.execute(
+    return as_date(conn.execute(
         text("SELECT raised_on FROM flag_night "
              "WHERE run_date = :d AND project_id = :p AND rule = :r"),
         {"d": night, "p": project_id, "r": rule},

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from wageguard.rules.catalogue import Rule
 from wageguard.sources.rest_feeds import closed_months
 from wageguard.warehouse.sqlfiles import execute_many, read_sql, statements, used_params
+from wageguard.warehouse.values import as_date
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,9 @@ def bound_params(run_date: dt.date, bundle_day: dt.date | None, params: dict) ->
 
 
 def previous_night(conn: Connection, run_date: dt.date) -> dt.date | None:
-    value = conn.execute(
+    return as_date(conn.execute(
         text("SELECT MAX(run_date) FROM night WHERE run_date < :d"), {"d": run_date}
-    ).scalar()
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value)
+    ).scalar())
 
 
 def _jsonable(value):

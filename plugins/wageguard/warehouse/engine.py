@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+
+from wageguard.paths import var_dir
 
 DEFAULT_URL_ENV = "WAGEGUARD_WAREHOUSE_URL"
 
@@ -23,7 +24,7 @@ def warehouse_url() -> str:
     url = os.environ.get(DEFAULT_URL_ENV)
     if url:
         return url
-    path = Path(os.environ.get("WAGEGUARD_HOME", ".")).resolve() / "var" / "warehouse.db"
+    path = var_dir("warehouse.db")
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 

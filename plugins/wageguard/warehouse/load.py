@@ -67,8 +67,8 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
     target = VERSION_TABLE[table]
     columns = _columns(engine, target)  # reflection uses a connection of its own
     with engine.begin() as conn:
-        if _already_loaded(conn, batch_id):  # a parallel retry won the race
-            return {"batch_id": batch_id, **_already_loaded(conn, batch_id)}
+        if done := _already_loaded(conn, batch_id):  # a parallel retry won the race
+            return {"batch_id": batch_id, **done}
         data_columns = [c for c in columns if c not in _META]
         loaded_at = now_text()
         versions = []

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 
 from wageguard.landing.store import now_text
 from wageguard.warehouse.sqlfiles import files_in, run_file
+from wageguard.warehouse.values import as_date
 
 NIGHT_TABLES = (
     "night_project", "night_account", "night_deposit", "night_realname_month",
@@ -44,12 +45,6 @@ class NightView:
         )
 
 
-def _as_date(value) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
 def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> NightView:
     """A published night keeps its cutoff and bundle; a new night sees all that
     is loaded now and the newest complete bundle loaded for a day on or before D
@@ -59,7 +54,7 @@ def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> N
         {"d": run_date},
     ).first()
     if published:
-        return NightView(run_date, published.knowledge_cutoff, _as_date(published.bundle_day), True)
+        return NightView(run_date, published.knowledge_cutoff, as_date(published.bundle_day), True)
     bundle_day = conn.execute(
         text(
             "SELECT MAX(bundle_day) FROM load_batch WHERE source_table = 'fund_disbursements' "
@@ -70,7 +65,7 @@ def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> N
         ),
         {"d": run_date, "oldest": run_date - dt.timedelta(days=max_lookback_days)},
     ).scalar()
-    return NightView(run_date, now_text(), _as_date(bundle_day), False)
+    return NightView(run_date, now_text(), as_date(bundle_day), False)
 
 
 def build_snapshots(conn: Connection, view: NightView) -> dict[str, int]:
