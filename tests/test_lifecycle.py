@@ -1,12 +1,15 @@
 """A month of nights on a province whose records change from night to night:
 flags keep their identity while the condition holds, resolve, recur as new
 occurrences, go overdue and escalate; re-running nights out of order gives
-each night exactly the flags it had."""
+each night exactly the flags it had, and backfilling the whole month again in
+reverse order leaves every night's files byte-identical."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import json
 
 import pytest
 from conftest import run_night_in_process
@@ -19,6 +22,27 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 RERUN_ORDER = (20, 5, 27, 12, 0)  # positions in the month, deliberately out of order
 
 
+# Written anew on every run by design: the run's own timings and GX's run times.
+VOLATILE_FILES = ("run_report.json",)
+VOLATILE_DIRS = ("data_docs",)
+VOLATILE_REPORT_KEYS = ("rerun", "stage_seconds")
+
+
+def _night_files(folder):
+    """sha256 of every file the night handed out, and its run report without
+    the keys that describe the run rather than the night."""
+    digests = {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in VOLATILE_FILES
+        and path.relative_to(folder).parts[0] not in VOLATILE_DIRS
+    }
+    report = json.loads((folder / "run_report.json").read_text(encoding="utf-8"))
+    for key in VOLATILE_REPORT_KEYS:
+        report.pop(key)
+    return digests, report
+
+
 def _flags(folder):
     with (folder / "flags.csv").open(encoding="utf-8", newline="") as f:
         return {(r["project_id"], r["rule"]): r for r in csv.DictReader(f)}
@@ -27,7 +51,9 @@ def _flags(folder):
 @pytest.fixture(scope="module")
 def month(tmp_path_factory):
     """Runs every night of the month in order, then five of them again out of
-    order; returns the world and both sets of flags.csv contents."""
+    order, then the whole month backwards; returns the world, the first and
+    re-run flags.csv contents, and every night's files after the first pass
+    and after the backfill."""
     tmp = tmp_path_factory.mktemp("month")
     world = generate_world(projects=150, seed=5)
     nights = world.lifecycle_nights
@@ -36,7 +62,7 @@ def month(tmp_path_factory):
     patch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{tmp / 'warehouse.db'}")
     patch.setenv("WAGEGUARD_OUTPUT_DIR", str(tmp / "out"))
     patch.setenv("WAGEGUARD_INBOX_DIR", str(tmp / "inbox"))
-    first, again = {}, {}
+    first, again, files_first, files_backfilled = {}, {}, {}, {}
     try:
         with running_sources(world, workdir=tmp / "sources", ports=0,
                              clock=lambda: clock[0]) as sources:
@@ -45,25 +71,44 @@ def month(tmp_path_factory):
                 clock[0] = dt.datetime.combine(night + dt.timedelta(days=1), dt.time(1), TZ)
                 run_night_in_process(night, sources)
                 first[night] = (tmp / "out" / night.isoformat() / "flags.csv").read_bytes()
+                files_first[night] = _night_files(tmp / "out" / night.isoformat())
             for position in RERUN_ORDER:
                 night = nights[position]
                 clock[0] = dt.datetime.combine(night + dt.timedelta(days=1), dt.time(1), TZ)
                 run_night_in_process(night, sources)
                 again[night] = (tmp / "out" / night.isoformat() / "flags.csv").read_bytes()
+            for night in reversed(nights):
+                clock[0] = dt.datetime.combine(night + dt.timedelta(days=1), dt.time(1), TZ)
+                run_night_in_process(night, sources)
+                files_backfilled[night] = _night_files(tmp / "out" / night.isoformat())
     finally:
         patch.undo()
-    return world, tmp / "out", first, again
+    return world, tmp / "out", first, again, (files_first, files_backfilled)
 
 
 def test_rerunning_nights_out_of_order_reproduces_them(month):
-    _, _, first, again = month
+    _, _, first, again, _ = month
     assert len(again) == len(RERUN_ORDER)
     for night, content in again.items():
         assert content == first[night], f"night {night} changed when re-run"
 
 
+def test_backfilling_the_month_in_reverse_order_leaves_every_file_as_it_was(month):
+    world, _, _, _, (files_first, files_backfilled) = month
+    assert list(files_backfilled) == list(reversed(world.lifecycle_nights))
+    for night in world.lifecycle_nights:
+        digests, report = files_first[night]
+        assert any(name.startswith("lists/") for name in digests)
+        assert "blacklist/manifest.json" in digests
+        again, report_again = files_backfilled[night]
+        changed = sorted(name for name in digests.keys() | again.keys()
+                         if digests.get(name) != again.get(name))
+        assert not changed, f"night {night}: {changed} changed"
+        assert report_again == report, f"night {night}: run_report.json changed"
+
+
 def test_planted_lifecycles_play_out_night_by_night(month):
-    world, out, _, _ = month
+    world, out, _, _, _ = month
     assert world.lifecycle
     for night in world.lifecycle_nights:
         flags = _flags(out / night.isoformat())
@@ -78,7 +123,7 @@ def test_planted_lifecycles_play_out_night_by_night(month):
 
 
 def test_overdue_flags_escalate_one_level(month):
-    world, out, _, _ = month
+    world, out, _, _, _ = month
     last = _flags(out / world.lifecycle_nights[-1].isoformat())
     overdue = [f for f in last.values() if f["overdue"] == "true"]
     assert overdue, "a month of nights must leave some flags overdue"
@@ -95,7 +140,7 @@ def test_the_last_nights_workbook_reads_as_inspectors_expect(month):
 
     import openpyxl
 
-    world, out, _, _ = month
+    world, out, _, _, _ = month
     last = world.lifecycle_nights[-1]
     folder = out / last.isoformat()
     flags = _flags(folder)

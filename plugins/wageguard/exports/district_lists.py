@@ -96,6 +96,8 @@ def _workbook(path: Path, district: str, run_date: dt.date, flags: list[OpenFlag
     import xlsxwriter  # the export task pays for it, not DAG parsing
 
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    # Dated by the night, not the clock, so a re-run writes the same bytes.
+    book.set_properties({"created": dt.datetime.combine(run_date, dt.time())})
     styles = {
         "title": book.add_format({"bold": True, "font_size": 14}),
         "head": book.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1,
