@@ -252,3 +252,21 @@ def test_the_resolution_report_lists_exactly_the_planted_unresolved_parties(nigh
     planted = {(c.project_id, c.role, c.expected_status) for c in small_world.planted_resolution
                if c.expected_status != "resolved"}
     assert unresolved == planted
+
+
+def test_a_never_run_night_before_a_published_one_is_refused(night, warehouse_url, small_world,
+                                                             sources):
+    import datetime as dt
+
+    from wageguard.warehouse.night import LateNightError
+
+    folder, _ = night
+    earlier = small_world.run_date - dt.timedelta(days=1)
+    with pytest.raises(LateNightError, match="oldest first"):
+        run_night_in_process(earlier, sources)
+    with make_engine(warehouse_url).connect() as conn:
+        for table in ("night", "flag_night", "night_project"):
+            found = conn.execute(text(f"SELECT COUNT(*) FROM {table} WHERE run_date = :d"),
+                                 {"d": earlier}).scalar()
+            assert found == 0, table
+    assert not (folder.parent / earlier.isoformat()).exists()

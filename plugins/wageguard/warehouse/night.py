@@ -20,6 +20,11 @@ NIGHT_TABLES = (
 )
 
 
+class LateNightError(RuntimeError):
+    """A night never published is run after a later night was: the sources
+    serve only their current state, so what it knew can no longer be seen."""
+
+
 @dataclass(frozen=True)
 class NightView:
     run_date: dt.date
@@ -55,6 +60,17 @@ def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> N
     ).first()
     if published:
         return NightView(run_date, published.knowledge_cutoff, as_date(published.bundle_day), True)
+    later = as_date(conn.execute(
+        text("SELECT MIN(run_date) FROM night WHERE run_date > :d"), {"d": run_date}
+    ).scalar())
+    if later is not None:
+        raise LateNightError(
+            f"night {run_date} was never published but the later night {later} was: the "
+            f"sources now serve only what they hold today, so {run_date} would be published "
+            "with later data under its date and the later nights' flag history would not "
+            "include it. Backfill never-run nights oldest first, before later nights are "
+            "published; nights already published may be re-run in any order."
+        )
     bundle_day = conn.execute(
         text(
             "SELECT MAX(bundle_day) FROM load_batch WHERE source_table = 'fund_disbursements' "
