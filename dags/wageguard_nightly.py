@@ -97,6 +97,24 @@ def wageguard_nightly():
             signing_key = None
         return pipeline.export(view, list(extracted), signing_key)
 
+    @task
+    def deliver(**context) -> dict:
+        import logging
+
+        from airflow.sdk import Connection
+        from airflow.sdk.exceptions import AirflowNotFoundException
+        from wageguard import pipeline
+        from wageguard.delivery.settings import SMTP_CONNECTION, from_connection
+
+        try:
+            conn = Connection.get(SMTP_CONNECTION)
+        except AirflowNotFoundException:
+            logging.getLogger(__name__).warning(
+                "no Airflow connection %s: tonight's lists are published but not e-mailed",
+                SMTP_CONNECTION)
+            return {"skipped": f"no connection {SMTP_CONNECTION}"}
+        return pipeline.deliver(_run_date(context), from_connection(conn))
+
     ready = prepare_warehouse()
     extracted = extract.expand(feed=list(FEEDS))
     ready >> extracted
@@ -106,7 +124,7 @@ def wageguard_nightly():
     flags = evaluate_rules(view)
     disposed = ingest_dispositions()
     ready >> disposed
-    [flags, disposed] >> export(view, extracted)
+    [flags, disposed] >> export(view, extracted) >> deliver()
 
 
 wageguard_nightly()

@@ -5,6 +5,7 @@
     wageguard serve   serve a generated province as the three source systems
     wageguard dispose record an inspector's disposition on a flag
     wageguard why     trace a flag back to the source payloads behind it
+    wageguard deliver e-mail a night's district lists to their inspectors (again)
     wageguard keygen  make the Ed25519 key pair that signs the blacklist export
     wageguard verify  check a downloaded blacklist export with the public key
     wageguard airflow ARGS...
@@ -42,6 +43,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         folder_connection,
         http_connection,
     )
+    from wageguard.delivery.roster import ROSTER_ENV
+    from wageguard.demo.roster import write_demo_roster
     from wageguard.demo.sources import running_sources
     from wageguard.demo.world import generate_world
     from wageguard.exports.publish import output_root
@@ -62,6 +65,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         generate_key_pair(keys)
     if not (env.get(KEY_ENV) or env.get(KEY_FILE_ENV)):
         env[KEY_FILE_ENV] = str(keys / "signing_key.pem")
+    if not env.get(ROSTER_ENV):
+        env[ROSTER_ENV] = str(var_dir("roster.csv"))
+        left_off = write_demo_roster(Path(env[ROSTER_ENV]), args.seed)
+        print(f"      inspectors' roster: {env[ROSTER_ENV]} ({left_off.code} {left_off.name} "
+              "left off on purpose: delivery reports it)")
     print(f"[2/4] preparing Airflow's metadata database in {env['AIRFLOW_HOME']}")
     ensure_metadata_db(env, log_file)
     with running_sources(world, workdir=var_dir("sources"), ports=(0, 0, 0),
@@ -146,6 +154,27 @@ def cmd_why(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliver(args: argparse.Namespace) -> int:
+    from wageguard.delivery.deliver import DeliveryIncomplete
+    from wageguard.delivery.roster import RosterError
+    from wageguard.delivery.settings import from_environment
+    from wageguard.pipeline import deliver, prepare_warehouse
+
+    try:
+        settings = from_environment()
+    except (LookupError, ValueError) as missing:
+        print(missing, file=sys.stderr)
+        return 2
+    prepare_warehouse()
+    try:
+        result = deliver(args.date, settings, resend=args.resend)
+    except (RosterError, DeliveryIncomplete, FileNotFoundError) as problem:
+        print(problem, file=sys.stderr)
+        return 1
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
 def cmd_keygen(args: argparse.Namespace) -> int:
     from wageguard.exports.signing import generate_key_pair
 
@@ -222,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     why.add_argument("--project", required=True)
     why.add_argument("--rule", required=True)
     why.set_defaults(func=cmd_why)
+    deliver = commands.add_parser(
+        "deliver", help="e-mail night D's district lists to the inspectors on the roster "
+        "(SMTP from AIRFLOW_CONN_WAGEGUARD_SMTP)")
+    deliver.add_argument("--date", type=dt.date.fromisoformat, required=True, help="night D")
+    deliver.add_argument("--resend", action="store_true",
+                         help="send again what the ledger says already went out")
+    deliver.set_defaults(func=cmd_deliver)
     keygen = commands.add_parser("keygen", help="make the key pair that signs the blacklist")
     keygen.add_argument("--out", default="var/keys")
     keygen.set_defaults(func=cmd_keygen)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from wageguard.delivery.settings import SmtpSettings
 from wageguard.landing.store import land, now_text
 from wageguard.paths import var_dir
 from wageguard.rules.params import load_params
@@ -214,3 +215,22 @@ def export(view_json: dict, extracted: list[dict], signing_key_pem: str | None =
         summary = write_night_outputs(eng, view, extracted, signing_key_pem)
         counts["out"] = summary["flags"]
     return summary
+
+
+def deliver(run_date: dt.date, smtp_settings: SmtpSettings, resend: bool = False) -> dict:
+    """E-mails night D's district lists to their inspectors (the roster). What went
+    out is not sent again unless `resend`. A failed send or a district with flags
+    and nobody on the roster raises, after everything is recorded, so the task
+    fails and the engineers hear of it."""
+    from wageguard.delivery.deliver import deliver_night
+    from wageguard.delivery.roster import load_roster
+    from wageguard.exports.publish import output_root
+
+    eng = engine()
+    counts: dict = {}
+    with timed(eng, run_date, "deliver", counts):
+        result = deliver_night(eng, output_root() / run_date.isoformat(), run_date,
+                               load_roster(), smtp_settings, resend=resend)
+        counts["out"] = len(result.sent)
+    result.raise_if_incomplete()
+    return result.to_json()
