@@ -1,44 +1,56 @@
-"""Brings a warehouse's schema up to date by applying sql/schema/NNNN_*.sql in
-order, each in its own transaction, and recording the applied version."""
+"""Brings a warehouse's schema up to date with Alembic: each revision in
+warehouse/migrations/versions applies one sql/schema file, in order, all in one
+transaction (DDL is transactional on SQLite and PostgreSQL alike), so an upgrade
+that fails leaves the warehouse at the version it had. `alembic_version`
+records where a warehouse stands."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+from pathlib import Path
 
-from sqlalchemy import Engine, text
-
-from wageguard.warehouse.sqlfiles import files_in, run_file
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, inspect, text
 
 log = logging.getLogger(__name__)
 
-_VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS schema_version "
-    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-)
+SCRIPTS = Path(__file__).with_name("migrations")
+# Before Alembic, warehouses recorded their version here, one row per file.
+LEGACY_VERSION_TABLE = "schema_version"
 
 
-def _version_of(path: str) -> int:
-    return int(path.split("/")[-1].split("_", 1)[0])
+def _config(conn: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPTS))
+    config.attributes["connection"] = conn
+    return config
 
 
-def migrate(engine: Engine) -> int:
-    """Apply every migration newer than the warehouse; returns the version."""
+def _adopt_legacy(conn: Connection) -> None:
+    """A warehouse made by the earlier ordered-SQL runner is stamped at the
+    revision it reached, so the upgrade applies only what it lacks."""
+    tables = set(inspect(conn).get_table_names())
+    if LEGACY_VERSION_TABLE not in tables or "alembic_version" in tables:
+        return
+    reached = conn.execute(text(f"SELECT MAX(version) FROM {LEGACY_VERSION_TABLE}")).scalar()
+    if reached is None:
+        return
+    revision = f"{reached:04d}"
+    log.info("warehouse made before Alembic, at schema version %s: stamping it", revision)
+    command.stamp(_config(conn), revision)
+    conn.execute(text(f"DROP TABLE {LEGACY_VERSION_TABLE}"))
+
+
+def current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> int:
+    """Upgrades the warehouse to `revision` (the newest by default); returns
+    the schema version it is at."""
     with engine.begin() as conn:
-        conn.execute(text(_VERSION_TABLE))
-    with engine.connect() as conn:
-        applied = {row[0] for row in conn.execute(text("SELECT version FROM schema_version"))}
-    for path in files_in("schema"):
-        version = _version_of(path)
-        if version in applied:
-            continue
-        log.info("applying warehouse migration %s", path)
-        with engine.begin() as conn:
-            run_file(conn, path)
-            conn.execute(
-                text("INSERT INTO schema_version VALUES (:v, :n, :t)"),
-                {"v": version, "n": path, "t": dt.datetime.now(dt.UTC).isoformat()},
-            )
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT max(version) FROM schema_version")).scalar_one()
-
+        _adopt_legacy(conn)
+        command.upgrade(_config(conn), revision)
+        return int(current_revision(conn))

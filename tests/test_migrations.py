@@ -1,0 +1,76 @@
+"""Warehouse schema migrations with Alembic, on both backends: a warehouse made
+by the previous schema version, or by the ordered-SQL runner that came before
+Alembic, is upgraded in place and keeps its data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import inspect, text
+from wageguard.warehouse.engine import make_engine
+from wageguard.warehouse.migrate import SCRIPTS, migrate
+from wageguard.warehouse.sqlfiles import files_in, run_file
+
+NIGHT = {"d": dt.date(2026, 11, 20), "c": "2026-11-21T01:05:00+08:00", "b": None,
+         "p": "{}", "t": "2026-11-21T01:09:00+08:00"}
+
+
+def _schema_files() -> list[str]:
+    return [path.split("/")[-1] for path in files_in("schema")]
+
+
+def _publish_a_night(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO night (run_date, knowledge_cutoff, bundle_day, params, "
+            "first_published_at, last_published_at) VALUES (:d, :c, :b, :p, :t, :t)"), NIGHT)
+
+
+def _head() -> int:
+    return int(_schema_files()[-1].split("_")[0])
+
+
+def _assert_upgraded_with_data(engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert "schema_version" not in tables
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+            f"{_head():04d}")
+        assert conn.execute(text("SELECT knowledge_cutoff FROM night")).scalar() == NIGHT["c"]
+    assert "delivery" in tables, "the newest revision's table is there"
+
+
+def test_every_schema_file_is_one_revision_of_one_chain():
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(SCRIPTS))
+    assert len(scripts.get_heads()) == 1
+    chain = list(reversed(list(scripts.walk_revisions())))
+    assert [(s.revision, s.module.upgrade.__doc__) for s in chain] == [
+        (name[:4], f"Applies sql/schema/{name}.") for name in _schema_files()]
+
+
+def test_a_warehouse_at_the_previous_version_is_upgraded_in_place(warehouse_url):
+    engine = make_engine(warehouse_url)
+    previous = _head() - 1
+    assert migrate(engine, f"{previous:04d}") == previous
+    assert "delivery" not in inspect(engine).get_table_names()
+    _publish_a_night(engine)
+    assert migrate(engine) == _head()
+    _assert_upgraded_with_data(engine)
+    assert migrate(engine) == _head(), "a warehouse already up to date is left as it is"
+
+
+def test_a_warehouse_made_before_alembic_is_adopted_and_upgraded(warehouse_url):
+    engine = make_engine(warehouse_url)
+    legacy = _schema_files()[:4]
+    with engine.begin() as conn:  # what the ordered-SQL runner left behind
+        conn.execute(text("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                          "name TEXT NOT NULL, applied_at TEXT NOT NULL)"))
+        for name in legacy:
+            run_file(conn, f"schema/{name}")
+            conn.execute(text("INSERT INTO schema_version VALUES (:v, :n, :t)"),
+                         {"v": int(name[:4]), "n": f"schema/{name}", "t": NIGHT["t"]})
+    _publish_a_night(engine)
+    assert migrate(engine) == _head()
+    _assert_upgraded_with_data(engine)
