@@ -10,6 +10,7 @@ from collections import Counter
 from sqlalchemy import Engine, text
 
 from wageguard.exports.blacklist import export_blacklist
+from wageguard.exports.dashboard import write_dashboard
 from wageguard.exports.district_lists import TREND_NIGHTS, write_district_lists
 from wageguard.exports.engineer_reports import (
     source_counts,
@@ -87,6 +88,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
             "blacklist": blacklist,
             "stage_seconds": stage_timings(conn, run_date),
         }
+        write_dashboard(conn, folder / "dashboard", run_date, flags, resolved, report, rules)
         write_run_report(folder / "run_report.json", report)
     log.info("night %s published to %s: %d flags %s", run_date, root / run_date.isoformat(),
              len(flags), per_rule)

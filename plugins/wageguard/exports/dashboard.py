@@ -1,0 +1,264 @@
+"""The visual supervision board (可视化督办): static pages in the night's
+dashboard/ folder, index.html for the province and one page per city and per
+district, for supervisors and inspectors.
+
+Pages reach each other, their assets and the district workbooks by relative
+links only and load nothing from the network, so the folder reads the same
+from disk (file://) and from any web server. Nothing on a page depends on when
+or how often the night ran: a re-run writes the same bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from wageguard.exports.district_lists import TREND_NIGHTS, UNRESOLVED
+from wageguard.exports.flag_list import LEVELS, ZH_LEVEL, OpenFlag, Trend, trends
+from wageguard.rules.catalogue import Rule
+from wageguard.warehouse.sqlfiles import read_sql
+
+TEMPLATES = Path(__file__).parent / "templates"
+ASSETS = "assets"
+PLOTLY_JS = f"{ASSETS}/plotly.min.js"
+STYLESHEET = f"{ASSETS}/dashboard.css"
+# The district workbooks, as night_outputs places lists/ beside dashboard/.
+WORKBOOKS = "../lists"
+TOP_CONTRACTORS = 10
+# A district page lists its overdue red flags; past this many the workbook,
+# which holds them all, is the place to work through them.
+OVERDUE_RED_SHOWN = 50
+SEVERITIES = tuple(reversed(LEVELS))  # the most urgent first, as inspectors read them
+COLOURS = {"red": "#C00000", "orange": "#ED7D31", "yellow": "#FFC000"}
+FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+SOURCE_ZH = {
+    "projects": "住建：工程项目",
+    "wage_accounts": "住建：农民工工资专用账户",
+    "wage_deposits": "住建：农民工工资保证金",
+    "realname_monthly": "住建：实名制考勤(月)",
+    "enterprises": "信用：企业登记",
+    "list_entries": "信用：失信及违法公布名单",
+    "investment_projects": "发改：投资项目",
+    "fund_disbursements": "发改：资金拨付(人工费用)",
+}
+
+
+def city_of(district: str, cities: Mapping[str, tuple[str, str]] | None = None
+            ) -> tuple[str, str | None]:
+    """The city's code and name: from the mapping when it names the district,
+    else the code GB/T 2260 implies (a county-level code's first four digits
+    are its city's) and no name."""
+    if cities and district in cities:
+        return cities[district]
+    return district[:4] + "00", None
+
+
+@dataclass
+class Area:
+    """The province, a city or a district, with what is listed in it."""
+
+    kind: str  # province | city | district
+    code: str
+    name: str | None
+    page: str
+    districts: list[str]
+    flags: list[OpenFlag]
+    resolved: list[dict]
+    parent: Area | None = None
+    children: list[Area] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.code
+
+    def trail(self) -> list[Area]:
+        """The areas above this one, the province first."""
+        return [*self.parent.trail(), self.parent] if self.parent else []
+
+    def walk(self) -> Iterator[Area]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def figures(self) -> dict[str, int]:
+        levels = Counter(f.severity for f in self.flags)
+        return {
+            "open": len(self.flags),
+            **{level: levels[level] for level in SEVERITIES},
+            "new": sum(f.new for f in self.flags),
+            "resolved": len(self.resolved),
+            "overdue": sum(f.overdue for f in self.flags),
+            "overdue_red": sum(f.overdue and f.severity == "red" for f in self.flags),
+        }
+
+
+def _area(kind: str, code: str, name: str | None, page: str, districts: list[str],
+          flags: list[OpenFlag], resolved: list[dict], parent: Area | None) -> Area:
+    members = set(districts)
+    area = Area(kind, code, name, page, districts,
+                [f for f in flags if f.district_code in members],
+                [r for r in resolved if r["district_code"] in members], parent)
+    if parent:
+        parent.children.append(area)
+    return area
+
+
+def _areas(districts: list[str], flags: list[OpenFlag], resolved: list[dict],
+           cities: Mapping[str, tuple[str, str]] | None,
+           district_names: Mapping[str, str] | None) -> Area:
+    """The province with its cities, each with its districts, in code order."""
+    listed = [f for f in flags if f.listed]
+    province = Area("province", "", "全省", "index.html", districts, listed, resolved)
+    members: dict[str, list[str]] = defaultdict(list)
+    city_names: dict[str, str | None] = {}
+    for district in districts:
+        code, name = city_of(district, cities)
+        members[code].append(district)
+        city_names[code] = city_names.get(code) or name
+    for code in sorted(members):
+        city = _area("city", code, city_names[code], f"city-{code}.html", members[code],
+                     province.flags, province.resolved, province)
+        for district in members[code]:
+            _area("district", district, (district_names or {}).get(district),
+                  f"district-{district}.html", [district], city.flags, city.resolved, city)
+    return province
+
+
+def _by_rule(flags: list[OpenFlag], rules: dict[str, Rule]) -> list[dict]:
+    counts = Counter((f.rule, f.severity) for f in flags)
+    return [{"code": code, "title": rule.title,
+             "levels": {level: counts[(code, level)] for level in SEVERITIES},
+             "total": sum(counts[(code, level)] for level in SEVERITIES)}
+            for code, rule in rules.items()]
+
+
+def _top_contractors(flags: list[OpenFlag]) -> list[dict]:
+    """Contractors by open red flags: one per credit code, or per name as typed
+    when the code could not be resolved."""
+    found: dict[str, dict] = {}
+    for flag in flags:
+        if flag.severity != "red":
+            continue
+        key = flag.contractor_credit_code or f"name:{flag.contractor_name}"
+        item = found.setdefault(key, {"code": flag.contractor_credit_code or UNRESOLVED,
+                                      "names": set(), "red": 0, "projects": set()})
+        item["names"].add(flag.contractor_name or "")
+        item["red"] += 1
+        item["projects"].add(flag.project_id)
+    ranked = sorted(found.values(), key=lambda i: (-i["red"], i["code"], min(i["names"])))
+    return [{"name": min(i["names"]), "code": i["code"], "red": i["red"],
+             "projects": len(i["projects"])} for i in ranked[:TOP_CONTRACTORS]]
+
+
+def _trend_counts(area: Area, per_district: dict[str, Trend]) -> Counter:
+    """Open flags per (night, base severity), the area's districts added up."""
+    counts: Counter = Counter()
+    for district in area.districts:
+        if district in per_district:
+            counts.update(per_district[district].counts)
+    return counts
+
+
+class _TrendChart:
+    """The trend as plotly draws it, in a div of a fixed id so pages repeat byte
+    for byte; the plotly.js it needs is the page's own asset. One figure serves
+    every page: building a plotly figure costs far more than drawing it."""
+
+    def __init__(self, nights: list[dt.date]):
+        import plotly.graph_objects as go
+
+        self._nights = nights
+        days = [night.isoformat() for night in nights]
+        self._figure = go.Figure(
+            [go.Bar(name=f"{ZH_LEVEL[level]}色", x=days, marker_color=COLOURS[level])
+             for level in SEVERITIES],
+            layout={
+                "barmode": "stack", "template": "plotly_white", "height": 320,
+                "margin": {"l": 50, "r": 20, "t": 20, "b": 70},
+                "font": {"family": FONTS, "size": 13},
+                "xaxis": {"type": "category", "tickangle": -45},
+                "yaxis": {"title": {"text": "预警数"}, "rangemode": "tozero"},
+                "legend": {"orientation": "h", "y": 1.12, "traceorder": "normal"},
+            })
+
+    def html(self, counts: Counter):
+        from markupsafe import Markup
+
+        for bar, level in zip(self._figure.data, SEVERITIES):
+            bar.y = [counts[(night, level)] for night in self._nights]
+        return Markup(self._figure.to_html(
+            full_html=False, include_plotlyjs=False, div_id="trend-chart",
+            config={"displayModeBar": False, "responsive": True}))
+
+
+def night_pulls(conn: Connection, run_date: dt.date, cutoff: str) -> list[dict]:
+    """Per source table, what the pulls behind night D brought in (see the SQL)."""
+    rows = conn.execute(text(read_sql("exports/dashboard_pulls.sql")),
+                        {"run_date": run_date, "cutoff": cutoff}).mappings()
+    return [{"table": r["source_table"], "label": SOURCE_ZH.get(r["source_table"], ""),
+             **{k: int(r[k] or 0) for k in ("pulled", "loaded", "quarantined", "superseded")}}
+            for r in rows]
+
+
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       keep_trailing_newline=True)
+
+
+def write_dashboard(conn: Connection, folder: Path, run_date: dt.date,
+                    flags: list[OpenFlag], resolved: list[dict], report: dict,
+                    rules: dict[str, Rule],
+                    cities: Mapping[str, tuple[str, str]] | None = None,
+                    district_names: Mapping[str, str] | None = None) -> int:
+    """Writes the board of night D and returns the number of pages. `report` is
+    the night's run report (its districts, previous night, knowledge cutoff and
+    dev-reform bundle); `cities` maps a district code to its city's (code, name)
+    and `district_names` names districts; without them pages show codes.
+    Exempted and false-positive flags are left off, as on the lists."""
+    from plotly.offline import get_plotlyjs
+
+    (folder / ASSETS).mkdir(parents=True, exist_ok=True)
+    (folder / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
+    shutil.copyfile(TEMPLATES / "dashboard.css", folder / STYLESHEET)
+    province = _areas(sorted(report["districts"]), flags, resolved, cities, district_names)
+    per_district = trends(conn, run_date, TREND_NIGHTS)
+    chart = _TrendChart(next(iter(per_district.values())).nights if per_district
+                        else [run_date])
+    template = _environment().get_template("dashboard.html.j2")
+    shared = {
+        "run_date": run_date.isoformat(),
+        "previous": report["previous_night"],
+        "pulls": night_pulls(conn, run_date, report["knowledge_cutoff"]),
+        "devreform": report["devreform"],
+        "severities": SEVERITIES,
+        "zh_level": ZH_LEVEL,
+        "trend_nights": TREND_NIGHTS,
+        "plotly_js": PLOTLY_JS,
+        "stylesheet": STYLESHEET,
+        "overdue_red_shown": OVERDUE_RED_SHOWN,
+        "workbooks": WORKBOOKS,
+        "unresolved": UNRESOLVED,
+    }
+    pages = 0
+    for area in province.walk():
+        overdue_red = sorted((f for f in area.flags if f.overdue and f.severity == "red"),
+                             key=OpenFlag.sort_key)
+        page = template.render(
+            **shared, area=area, figures=area.figures(), by_rule=_by_rule(area.flags, rules),
+            chart=chart.html(_trend_counts(area, per_district)),
+            children=[(child, child.figures()) for child in area.children],
+            contractors=_top_contractors(area.flags),
+            overdue_red=overdue_red[:OVERDUE_RED_SHOWN], overdue_red_total=len(overdue_red),
+            rules=rules,
+        )
+        (folder / area.page).write_text(page, encoding="utf-8", newline="\n")
+        pages += 1
+    return pages
