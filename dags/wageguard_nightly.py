@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import Asset, CronTriggerTimetable, dag, task
+from airflow.sdk import (
+    Asset,
+    AsyncCallback,
+    CronTriggerTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    dag,
+    task,
+)
+from wageguard.alerts import deadline_missed, task_failed
 from wageguard.plan import (
     CONNECTION_OF_SYSTEM,
     DAG_ID,
+    DEADLINE_HOURS_AFTER_START,
     FEEDS,
     SCHEDULE_CRON,
     SIGNING_CONNECTION,
+    SOURCE_POOL,
     SYSTEM_OF_FEED,
     TIMEZONE,
 )
@@ -42,7 +53,13 @@ def _run_date(context) -> dt.date:
         "owner": "wageguard",
         "retries": 2,
         "retry_delay": dt.timedelta(minutes=5),
+        "on_failure_callback": task_failed,
     },
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=dt.timedelta(hours=DEADLINE_HOURS_AFTER_START),
+        callback=AsyncCallback(deadline_missed),
+    ),
     doc_md=__doc__,
 )
 def wageguard_nightly():
@@ -52,7 +69,7 @@ def wageguard_nightly():
 
         return pipeline.prepare_warehouse()
 
-    @task(max_active_tis_per_dagrun=3)
+    @task(max_active_tis_per_dagrun=3, pool=SOURCE_POOL)
     def extract(feed: str, **context) -> dict:
         from airflow.sdk import Connection
         from wageguard import pipeline

@@ -4,6 +4,8 @@ embedded default and PostgreSQL, and a running set of local source systems."""
 from __future__ import annotations
 
 import os
+from collections import Counter
+from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import text
@@ -105,3 +107,38 @@ def headless_dom(path) -> str:
              path.resolve().as_uri()],
             capture_output=True, text=True, timeout=120, check=True)
     return done.stdout
+
+
+class Recorder:
+    """For the local SMTP server (aiosmtpd): an SMTP handler that keeps what it accepts and answers RCPT for the
+    addresses in `replies` with the reply given there."""
+
+    def __init__(self):
+        self.received = []  # (envelope recipients, parsed message, raw bytes)
+        self.replies: dict[str, str] = {}
+        self.rcpt_tries: Counter = Counter()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_tries[address] += 1
+        if address in self.replies:
+            return self.replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        self.received.append((list(envelope.rcpt_tos), parsed, envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def mail_server(free_tcp_port):
+    """A real SMTP server on this machine; the fixture is its Recorder."""
+    from aiosmtpd.controller import Controller
+
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_tcp_port)
+    controller.start()
+    recorder.port = controller.port
+    yield recorder
+    controller.stop()

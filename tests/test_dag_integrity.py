@@ -1,9 +1,11 @@
 """Every DAG file imports cleanly and follows the house policy; parsing does no work."""
 
+import datetime as dt
 import json
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -49,3 +51,23 @@ def test_parsing_imports_nothing_heavy(airflow_env):
     out = subprocess.run([sys.executable, "-c", probe], env=airflow_env, capture_output=True,
                          text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_failures_alert_and_the_night_has_a_deadline_at_seven(dagbag):
+    from wageguard.alerts import deadline_missed, task_failed
+    from wageguard.plan import SOURCE_POOL
+
+    dag = dagbag.dags["wageguard_nightly"]
+    for task in dag.tasks:
+        callbacks = task.on_failure_callback
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        assert task_failed in callbacks, f"{task.task_id} fails silently"
+    (deadline,) = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    start = dt.datetime(2026, 11, 22, 1, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert start + deadline.interval == dt.datetime(2026, 11, 22, 7, 0,
+                                                    tzinfo=ZoneInfo("Asia/Shanghai"))
+    from airflow.sdk import DeadlineReference
+
+    assert type(deadline.reference) is type(DeadlineReference.DAGRUN_LOGICAL_DATE)
+    assert deadline.callback.path.endswith(deadline_missed.__name__)
+    assert dag.get_task("extract").pool == SOURCE_POOL

@@ -11,11 +11,9 @@ import io
 import json
 import re
 from collections import Counter
-from email import message_from_bytes, policy
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from wageguard.delivery.deliver import DeliveryIncomplete, deliver_night
 from wageguard.delivery.roster import ROSTER_ENV, RosterError, load_roster
@@ -26,38 +24,6 @@ from wageguard.warehouse.migrate import migrate
 
 SECRET = "smtp-pa55word"
 D = dt.date(2026, 11, 21)
-
-
-class Recorder:
-    """An SMTP handler that keeps what it accepts and answers RCPT for the
-    addresses in `replies` with the reply given there."""
-
-    def __init__(self):
-        self.received = []  # (envelope recipients, parsed message, raw bytes)
-        self.replies: dict[str, str] = {}
-        self.rcpt_tries: Counter = Counter()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        self.rcpt_tries[address] += 1
-        if address in self.replies:
-            return self.replies[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), parsed, envelope.content))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def mail_server(free_tcp_port):
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_tcp_port)
-    controller.start()
-    recorder.port = controller.port
-    yield recorder
-    controller.stop()
 
 
 def _settings(port: int) -> SmtpSettings:

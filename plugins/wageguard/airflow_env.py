@@ -60,5 +60,10 @@ def airflow(args: list[str], env: dict[str, str], log_file: Path | None = None,
 
 def ensure_metadata_db(env: dict[str, str], log_file: Path | None = None) -> None:
     """Airflow keeps its own metadata database (SQLite in AIRFLOW_HOME by
-    default); `db migrate` is idempotent and quick once done."""
+    default); `db migrate` is idempotent and quick once done. The pool the
+    extracts take their slots from must exist before a scheduler runs them."""
+    from wageguard.plan import SOURCE_POOL, SOURCE_POOL_SLOTS
+
     airflow(["db", "migrate"], env, log_file)
+    airflow(["pools", "set", SOURCE_POOL, str(SOURCE_POOL_SLOTS),
+             "parallel pulls from the source systems"], env, log_file)

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from wageguard.sources.config import ConnectionLike, _extra
+from wageguard.sources.config import ConnectionLike, connection_extra
 
 SMTP_CONNECTION = "wageguard_smtp"
 SMTP_CONNECTION_ENV = "AIRFLOW_CONN_WAGEGUARD_SMTP"  # the same connection, Airflow's JSON form
@@ -45,7 +45,7 @@ def _flag(value) -> bool:
 
 
 def from_connection(conn: ConnectionLike) -> SmtpSettings:
-    extra = _extra(conn)
+    extra = connection_extra(conn)
     if not conn.host:
         raise ValueError(f"the {SMTP_CONNECTION} connection has no host: give the mail server")
     sender = extra.get("from") or conn.login

@@ -58,7 +58,7 @@ class SourceConfig:
             )
 
 
-def _extra(conn: Any) -> dict:
+def connection_extra(conn: Any) -> dict:
     extra = getattr(conn, "extra_dejson", None)
     if extra is not None:
         return dict(extra)
@@ -67,7 +67,7 @@ def _extra(conn: Any) -> dict:
 
 
 def from_connection(conn: ConnectionLike) -> SourceConfig:
-    extra = _extra(conn)
+    extra = connection_extra(conn)
     allow_plain = bool(extra.get("allow_plain_http", False))
     if extra.get("path"):
         return SourceConfig(location=str(extra["path"]))

@@ -6,24 +6,48 @@ warehouse. Both run the same SQL from sql/."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
 
 from wageguard.paths import var_dir
+from wageguard.plan import WAREHOUSE_CONNECTION
 
 DEFAULT_URL_ENV = "WAGEGUARD_WAREHOUSE_URL"
+CONNECTION_ENV = f"AIRFLOW_CONN_{WAREHOUSE_CONNECTION.upper()}"
+_POSTGRES_DRIVER = "postgresql+psycopg"
 
 # Python 3.12 deprecates sqlite3's implicit date adapter; dates must reach
 # SQLite as ISO text so that they compare with the stored ISO text.
 sqlite3.register_adapter(dt.date, dt.date.isoformat)
 
 
+def url_of_connection(value: str) -> str:
+    """A SQLAlchemy URL from an Airflow connection in either of Airflow's
+    environment forms: a URI (postgres://user:pw@host:5432/db) or JSON."""
+    if value.lstrip().startswith("{"):
+        spec = json.loads(value)
+        return URL.create(
+            _POSTGRES_DRIVER, username=spec.get("login"), password=spec.get("password"),
+            host=spec.get("host"), port=spec.get("port"), database=spec.get("schema"),
+        ).render_as_string(hide_password=False)
+    url = make_url(value)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername=_POSTGRES_DRIVER)
+    return url.render_as_string(hide_password=False)
+
+
 def warehouse_url() -> str:
+    """WAGEGUARD_WAREHOUSE_URL, else the wageguard_warehouse connection from
+    the environment, else the embedded SQLite file."""
     url = os.environ.get(DEFAULT_URL_ENV)
     if url:
         return url
+    connection = os.environ.get(CONNECTION_ENV)
+    if connection:
+        return url_of_connection(connection)
     path = var_dir("warehouse.db")
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"

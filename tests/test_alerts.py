@@ -1,0 +1,141 @@
+"""Alerts to the data engineers: a task failed for good, or the night missed its
+07:00 deadline, reaches them by e-mail (a real local SMTP server) or by webhook
+(a real local HTTP server) through the wageguard_alerts connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+
+import pytest
+from wageguard.alerts import (
+    ALERT_CONNECTION,
+    AlertNotSent,
+    deadline_alert,
+    deadline_missed,
+    failure_alert,
+    send_alert,
+    task_failed,
+)
+from wageguard.sources.config import InsecureSourceError
+
+TOKEN = "hook-t0ken-42"
+CONNECTION_ENV = f"AIRFLOW_CONN_{ALERT_CONNECTION.upper()}"
+
+
+def _failure_context():
+    started = dt.datetime(2026, 11, 21, 17, 0, tzinfo=dt.UTC)  # 01:00 in Shanghai
+    return {
+        "ti": SimpleNamespace(task_id="extract", map_index=3, try_number=3),
+        "dag_run": SimpleNamespace(dag_id="wageguard_nightly", run_id="scheduled__2026-11-22",
+                                   logical_date=started),
+        "exception": ConnectionError("housing API unreachable"),
+    }
+
+
+def _deadline_context():
+    return {
+        "dag_run": {"dag_id": "wageguard_nightly", "run_id": "scheduled__2026-11-22",
+                    "logical_date": "2026-11-21T17:00:00+00:00", "state": "running"},
+        "deadline": {"id": "d1", "deadline_time": "2026-11-21T23:00:00+00:00"},
+    }
+
+
+class _Hook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append((dict(self.headers), json.loads(body)))
+        self.send_response(self.server.status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    server.received, server.status = [], 200
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _hook_connection(server, **extra):
+    return SimpleNamespace(conn_type="http", host="127.0.0.1", port=server.server_port,
+                           schema="http", login=None, password=TOKEN,
+                           extra=json.dumps({"path": "/alerts", **extra}))
+
+
+def test_a_failed_task_is_mailed_to_every_engineer(mail_server):
+    conn = SimpleNamespace(
+        conn_type="smtp", host="127.0.0.1", port=mail_server.port, schema=None, login=None,
+        password=None, extra=json.dumps({"from": "wageguard@rsj.example", "starttls": False,
+                                         "to": "ops@rsj.example, oncall@rsj.example",
+                                         "retry_delay_seconds": 0.01}))
+    send_alert(conn, failure_alert(_failure_context()))
+    ((recipients, message, _),) = mail_server.received
+    assert sorted(recipients) == ["oncall@rsj.example", "ops@rsj.example"]
+    assert message["Subject"].strip() == ("[wageguard] wageguard_nightly: task extract[3] failed "
+                                  "(scheduled__2026-11-22)")
+    body = message.get_content()
+    assert "2026-11-22 01:00 CST" in body and "try 3" in body
+    assert "ConnectionError: housing API unreachable" in body
+
+
+def test_a_missed_deadline_is_posted_to_the_webhook_with_its_token(webhook):
+    send_alert(_hook_connection(webhook), deadline_alert(_deadline_context()))
+    ((headers, payload),) = webhook.received
+    assert headers["Authorization"] == f"Bearer {TOKEN}"
+    assert payload["subject"] == ("[wageguard] wageguard_nightly: not finished by "
+                                  "2026-11-22 07:00 CST (scheduled__2026-11-22)")
+    assert "lists are late" in payload["text"] and payload["run_id"] == "scheduled__2026-11-22"
+
+
+def test_a_webhook_that_refuses_is_an_error_not_silence(webhook):
+    webhook.status = 500
+    with pytest.raises(AlertNotSent, match="answered 500"):
+        send_alert(_hook_connection(webhook), failure_alert(_failure_context()))
+
+
+def test_no_token_goes_over_plain_http_to_another_host():
+    conn = SimpleNamespace(conn_type="http", host="hooks.example.org", port=80, schema="http",
+                           login=None, password=TOKEN, extra="{}")
+    with pytest.raises(InsecureSourceError, match="plain HTTP"):
+        send_alert(conn, failure_alert(_failure_context()))
+
+
+def test_an_smtp_channel_without_recipients_says_what_to_add(mail_server):
+    conn = SimpleNamespace(conn_type="smtp", host="127.0.0.1", port=mail_server.port,
+                           schema=None, login=None, password=None,
+                           extra=json.dumps({"from": "wageguard@rsj.example"}))
+    with pytest.raises(AlertNotSent, match='"to"'):
+        send_alert(conn, failure_alert(_failure_context()))
+    assert mail_server.received == []
+
+
+def test_the_callbacks_find_the_channel_in_airflows_connections(webhook, monkeypatch,
+                                                                airflow_env):
+    import asyncio
+
+    conn = _hook_connection(webhook)
+    monkeypatch.setenv(CONNECTION_ENV, json.dumps({
+        "conn_type": "http", "host": conn.host, "port": conn.port, "schema": "http",
+        "password": TOKEN, "extra": json.loads(conn.extra)}))
+    task_failed(_failure_context())
+    asyncio.run(deadline_missed(_deadline_context()))
+    subjects = [payload["subject"] for _, payload in webhook.received]
+    assert len(subjects) == 2
+    assert "task extract[3] failed" in subjects[0] and "not finished by" in subjects[1]
+
+
+def test_without_a_channel_the_callback_logs_instead_of_failing(monkeypatch, caplog,
+                                                                airflow_env):
+    monkeypatch.delenv(CONNECTION_ENV, raising=False)
+    task_failed(_failure_context())
+    assert "nobody was told" in caplog.text
