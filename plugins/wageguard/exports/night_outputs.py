@@ -42,6 +42,23 @@ def _devreform_report(view: NightView, extracted: list[dict], stale_after: int) 
             "stale": age > stale_after, "skipped": found.get("skipped", [])}
 
 
+def _names_from_roster() -> tuple[dict | None, dict | None]:
+    """Cities and district names for the board from the roster, when there is a
+    usable one; otherwise the board shows codes (delivery reports the roster's
+    problems, the board need not fail for them)."""
+    from wageguard.delivery.roster import RosterError, load_roster, roster_path
+
+    if not roster_path().is_file():
+        return None, None
+    try:
+        roster = load_roster()
+    except RosterError as problems:
+        log.warning("the board shows codes, not names: %s", problems)
+        return None, None
+    return ({code: (d.city_code, d.city_name) for code, d in roster.items()},
+            {code: d.name for code, d in roster.items()})
+
+
 def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
                         signing_key_pem: str | None = None) -> dict:
     params = load_params()
@@ -88,7 +105,9 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
             "blacklist": blacklist,
             "stage_seconds": stage_timings(conn, run_date),
         }
-        write_dashboard(conn, folder / "dashboard", run_date, flags, resolved, report, rules)
+        cities, district_names = _names_from_roster()
+        write_dashboard(conn, folder / "dashboard", run_date, flags, resolved, report, rules,
+                        cities, district_names)
         write_run_report(folder / "run_report.json", report)
     log.info("night %s published to %s: %d flags %s", run_date, root / run_date.isoformat(),
              len(flags), per_rule)
