@@ -9,37 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import (
-    Asset,
-    AsyncCallback,
-    CronTriggerTimetable,
-    DeadlineAlert,
-    DeadlineReference,
-    dag,
-    task,
-)
-from wageguard.alerts import deadline_missed, task_failed
+from airflow.sdk import Asset, CronTriggerTimetable, dag, task
+from wageguard.alerts import task_failed
 from wageguard.plan import (
     CONNECTION_OF_SYSTEM,
     DAG_ID,
-    DEADLINE_HOURS_AFTER_START,
     FEEDS,
     SCHEDULE_CRON,
     SIGNING_CONNECTION,
     SOURCE_POOL,
     SYSTEM_OF_FEED,
     TIMEZONE,
+    run_date_of,
 )
 
 OUTPUTS = Asset("wageguard://outputs/nightly")
-
-
-def _run_date(context) -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    moment = context.get("logical_date") or context["dag_run"].run_after
-    local = moment.astimezone(ZoneInfo(TIMEZONE))
-    return dt.date(local.year, local.month, local.day)  # a plain date, not pendulum's
 
 
 @dag(
@@ -55,11 +39,6 @@ def _run_date(context) -> dt.date:
         "retry_delay": dt.timedelta(minutes=5),
         "on_failure_callback": task_failed,
     },
-    deadline=DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
-        interval=dt.timedelta(hours=DEADLINE_HOURS_AFTER_START),
-        callback=AsyncCallback(deadline_missed),
-    ),
     doc_md=__doc__,
 )
 def wageguard_nightly():
@@ -76,7 +55,7 @@ def wageguard_nightly():
         from wageguard.sources.config import from_connection
 
         conn = Connection.get(CONNECTION_OF_SYSTEM[SYSTEM_OF_FEED[feed]])
-        return pipeline.extract(feed, _run_date(context), from_connection(conn))
+        return pipeline.extract(feed, run_date_of(context), from_connection(conn))
 
     @task
     def validate_and_load(extracted: dict) -> list[dict]:
@@ -88,7 +67,7 @@ def wageguard_nightly():
     def build_night(**context) -> dict:
         from wageguard import pipeline
 
-        return pipeline.build_night(_run_date(context))
+        return pipeline.build_night(run_date_of(context))
 
     @task
     def evaluate_rules(view: dict) -> dict:
@@ -100,7 +79,7 @@ def wageguard_nightly():
     def ingest_dispositions(**context) -> dict:
         from wageguard import pipeline
 
-        return pipeline.ingest_dispositions(_run_date(context))
+        return pipeline.ingest_dispositions(run_date_of(context))
 
     @task(outlets=[OUTPUTS])
     def export(view: dict, extracted: list[dict]) -> dict:
@@ -130,7 +109,7 @@ def wageguard_nightly():
                 "no Airflow connection %s: tonight's lists are published but not e-mailed",
                 SMTP_CONNECTION)
             return {"skipped": f"no connection {SMTP_CONNECTION}"}
-        return pipeline.deliver(_run_date(context), from_connection(conn))
+        return pipeline.deliver(run_date_of(context), from_connection(conn))
 
     ready = prepare_warehouse()
     extracted = extract.expand(feed=list(FEEDS))

@@ -1,6 +1,7 @@
-"""Alerts to the data engineers: a task failed for good, or the night missed its
-07:00 deadline, reaches them by e-mail (a real local SMTP server) or by webhook
-(a real local HTTP server) through the wageguard_alerts connection."""
+"""Alerts to the data engineers: a task failed for good (the deadline watchdog's
+included, when night D is not published by 07:00) reaches them by e-mail (a
+real local SMTP server) or by webhook (a real local HTTP server) through the
+wageguard_alerts connection."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import text
 from wageguard.alerts import (
     ALERT_CONNECTION,
     AlertNotSent,
-    deadline_alert,
-    deadline_missed,
+    NightLate,
+    check_published,
     failure_alert,
     send_alert,
     task_failed,
@@ -33,14 +35,6 @@ def _failure_context():
         "dag_run": SimpleNamespace(dag_id="wageguard_nightly", run_id="scheduled__2026-11-22",
                                    logical_date=started),
         "exception": ConnectionError("housing API unreachable"),
-    }
-
-
-def _deadline_context():
-    return {
-        "dag_run": {"dag_id": "wageguard_nightly", "run_id": "scheduled__2026-11-22",
-                    "logical_date": "2026-11-21T17:00:00+00:00", "state": "running"},
-        "deadline": {"id": "d1", "deadline_time": "2026-11-21T23:00:00+00:00"},
     }
 
 
@@ -88,13 +82,13 @@ def test_a_failed_task_is_mailed_to_every_engineer(mail_server):
     assert "ConnectionError: housing API unreachable" in body
 
 
-def test_a_missed_deadline_is_posted_to_the_webhook_with_its_token(webhook):
-    send_alert(_hook_connection(webhook), deadline_alert(_deadline_context()))
+def test_a_failure_is_posted_to_the_webhook_with_its_token(webhook):
+    send_alert(_hook_connection(webhook), failure_alert(_failure_context()))
     ((headers, payload),) = webhook.received
     assert headers["Authorization"] == f"Bearer {TOKEN}"
-    assert payload["subject"] == ("[wageguard] wageguard_nightly: not finished by "
-                                  "2026-11-22 07:00 CST (scheduled__2026-11-22)")
-    assert "lists are late" in payload["text"] and payload["run_id"] == "scheduled__2026-11-22"
+    assert payload["subject"].startswith("[wageguard] wageguard_nightly: task extract[3] failed")
+    assert "housing API unreachable" in payload["text"]
+    assert payload["run_id"] == "scheduled__2026-11-22"
 
 
 def test_a_webhook_that_refuses_is_an_error_not_silence(webhook):
@@ -119,19 +113,15 @@ def test_an_smtp_channel_without_recipients_says_what_to_add(mail_server):
     assert mail_server.received == []
 
 
-def test_the_callbacks_find_the_channel_in_airflows_connections(webhook, monkeypatch,
-                                                                airflow_env):
-    import asyncio
-
+def test_the_callback_finds_the_channel_in_airflows_connections(webhook, monkeypatch,
+                                                               airflow_env):
     conn = _hook_connection(webhook)
     monkeypatch.setenv(CONNECTION_ENV, json.dumps({
         "conn_type": "http", "host": conn.host, "port": conn.port, "schema": "http",
         "password": TOKEN, "extra": json.loads(conn.extra)}))
     task_failed(_failure_context())
-    asyncio.run(deadline_missed(_deadline_context()))
-    subjects = [payload["subject"] for _, payload in webhook.received]
-    assert len(subjects) == 2
-    assert "task extract[3] failed" in subjects[0] and "not finished by" in subjects[1]
+    ((_, payload),) = webhook.received
+    assert "task extract[3] failed" in payload["subject"]
 
 
 def test_without_a_channel_the_callback_logs_instead_of_failing(monkeypatch, caplog,
@@ -139,3 +129,18 @@ def test_without_a_channel_the_callback_logs_instead_of_failing(monkeypatch, cap
     monkeypatch.delenv(CONNECTION_ENV, raising=False)
     task_failed(_failure_context())
     assert "nobody was told" in caplog.text
+
+
+def test_the_watchdog_passes_a_published_night_and_fails_a_missing_one(monkeypatch, tmp_path):
+    from wageguard import pipeline
+
+    night = dt.date(2026, 11, 22)
+    monkeypatch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    with pytest.raises(NightLate, match="night 2026-11-22 was not published by 07:00"):
+        check_published(night, pipeline.published_at(night))
+    with pipeline.engine().begin() as conn:
+        conn.execute(text(
+            "INSERT INTO night (run_date, knowledge_cutoff, bundle_day, params, "
+            "first_published_at, last_published_at) VALUES (:d, :t, NULL, '{}', :t, :t)"),
+            {"d": night, "t": "2026-11-22T01:12:00+08:00"})
+    assert check_published(night, pipeline.published_at(night)) == "2026-11-22T01:12:00+08:00"

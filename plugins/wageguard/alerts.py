@@ -1,24 +1,24 @@
 """Telling the data engineers when a night fails or runs late.
 
-A task that has failed for good, or a nightly run not finished by the deadline
-(07:00 Asia/Shanghai, when inspectors start), is reported on the channel of the
-`wageguard_alerts` Airflow connection:
+A task that has failed for good is reported on the channel of the
+`wageguard_alerts` Airflow connection (a night not published by 07:00
+Asia/Shanghai fails the watchdog DAG's task, so it is reported the same way):
 - conn_type smtp: an e-mail through that server (host, port, login, password;
   extra {"from": ..., "to": "a@x, b@y"}), sent with the delivery mailer;
 - conn_type http: a JSON POST to a webhook (schema, host, port, extra
   {"path": ...}; a token goes in `password` and is sent as a bearer token).
-The callbacks below are what the DAG hands Airflow; the rest is plain Python."""
+`task_failed` is the callback the DAGs hand Airflow; the rest is plain Python."""
 
 from __future__ import annotations
 
-import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from wageguard.delivery.settings import from_connection as smtp_settings
-from wageguard.plan import TIMEZONE
+from wageguard.plan import DAG_ID, DEADLINE, TIMEZONE
 from wageguard.sources.config import ConnectionLike, SourceConfig, connection_extra
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,6 @@ class Alert:
 def _local(moment) -> str:
     if moment is None:
         return "?"
-    if isinstance(moment, str):
-        from datetime import datetime
-
-        moment = datetime.fromisoformat(moment)
     return moment.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m-%d %H:%M %Z")
 
 
@@ -72,19 +68,18 @@ def failure_alert(context: dict) -> Alert:
     )
 
 
-def deadline_alert(context: dict) -> Alert:
-    """From the context Airflow gives a deadline callback: the run as JSON."""
-    run = context["dag_run"]
-    deadline = context.get("deadline", {}).get("deadline_time")
-    return Alert(
-        subject=f"[wageguard] {run['dag_id']}: not finished by {_local(deadline)} "
-                f"({run['run_id']})",
-        body=(f"Run {run['run_id']}, scheduled for {_local(run.get('logical_date'))}, is "
-              f"{run.get('state', 'still running')} and missed its deadline "
-              f"{_local(deadline)}: the inspectors' lists are late. Look at the run in "
-              "the Airflow UI."),
-        dag_id=run["dag_id"], run_id=run["run_id"],
-    )
+class NightLate(RuntimeError):
+    pass
+
+
+def check_published(run_date: dt.date, published_at: str | None) -> str:
+    """The watchdog's verdict on night D at the deadline."""
+    if published_at is None:
+        raise NightLate(
+            f"night {run_date} was not published by {DEADLINE:%H:%M} {TIMEZONE}: the "
+            f"inspectors' lists are late. Look at the {DAG_ID} run of {run_date} in the "
+            "Airflow UI (still running, failed, or never started?) and re-run it.")
+    return published_at
 
 
 def _recipients(extra: dict) -> list[str]:
@@ -155,9 +150,3 @@ def _send_through_connection(alert: Alert) -> None:
 def task_failed(context: dict) -> None:
     """Airflow's on_failure_callback: runs once a task has no retries left."""
     _send_through_connection(failure_alert(context))
-
-
-async def deadline_missed(context: dict, **_: object) -> None:
-    """The DeadlineAlert callback; the triggerer awaits it, so the blocking
-    send runs in a thread."""
-    await asyncio.to_thread(_send_through_connection, deadline_alert(context))

@@ -185,6 +185,15 @@ def run_night(run_date: dt.date, configs: dict[str, SourceConfig]) -> dict:
     return export(view, extracted)
 
 
+def published_at(run_date: dt.date) -> str | None:
+    """When night D was first published, or None: what the deadline watchdog asks."""
+    eng = engine()
+    migrate(eng)  # a warehouse never run yet has no night table to ask
+    with eng.connect() as conn:
+        return conn.execute(text("SELECT first_published_at FROM night WHERE run_date = :d"),
+                            {"d": run_date}).scalar()
+
+
 def inbox_dir() -> Path:
     configured = os.environ.get("WAGEGUARD_INBOX_DIR")
     if configured:

@@ -1,5 +1,8 @@
 """The shape of the nightly run, importable at DAG parse time (no heavy imports)."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 DAG_ID = "wageguard_nightly"
 TIMEZONE = "Asia/Shanghai"
 SCHEDULE_CRON = "0 1 * * *"  # 01:00: the lists are ready long before inspectors start
@@ -20,8 +23,11 @@ SIGNING_CONNECTION = "wageguard_signing"  # password: the Ed25519 private key (P
 # WAGEGUARD_WAREHOUSE_URL or the embedded SQLite file.
 WAREHOUSE_CONNECTION = "wageguard_warehouse"
 
-# The nightly run starts at 01:00 and must be done when inspectors start at 07:00.
-DEADLINE_HOURS_AFTER_START = 6
+# The nightly run starts at 01:00; inspectors start at 07:00, when a watchdog
+# DAG checks that night D was published.
+DEADLINE_DAG_ID = "wageguard_deadline"
+DEADLINE = dt.time(7, 0)
+DEADLINE_CRON = f"{DEADLINE.minute} {DEADLINE.hour} * * *"
 # Every pull from the source systems takes a slot of this pool, so backfills and
 # retries together never send more parallel requests than the contracts allow.
 SOURCE_POOL = "wageguard_sources"
@@ -31,3 +37,11 @@ SYSTEM_OF_FEED = {
     "realname_monthly": "housing", "enterprises": "credit", "list_entries": "credit",
     "devreform": "devreform",
 }
+
+
+def run_date_of(context) -> dt.date:
+    """Night D of a DAG run: the Shanghai date of its logical date (of when it
+    was run, for a run triggered without one)."""
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    local = moment.astimezone(ZoneInfo(TIMEZONE))
+    return dt.date(local.year, local.month, local.day)  # a plain date, not pendulum's
