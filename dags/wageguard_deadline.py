@@ -8,24 +8,25 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import CronTriggerTimetable, dag, task
-from wageguard.alerts import task_failed
-from wageguard.plan import DEADLINE_CRON, DEADLINE_DAG_ID, TIMEZONE, run_date_of
+from wageguard.plan import (
+    DEADLINE_CRON,
+    DEADLINE_DAG_ID,
+    START_DATE,
+    TIMEZONE,
+    run_date_of,
+    task_defaults,
+)
 
 
 @dag(
     dag_id=DEADLINE_DAG_ID,
     schedule=CronTriggerTimetable(DEADLINE_CRON, timezone=TIMEZONE),
-    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["wageguard", "watchdog"],
-    default_args={
-        "owner": "wageguard",
-        # One quick second look (the night may be in its last seconds), then the alert.
-        "retries": 1,
-        "retry_delay": dt.timedelta(minutes=1),
-        "on_failure_callback": task_failed,
-    },
+    # One quick second look (the night may be in its last seconds), then the alert.
+    default_args=task_defaults(retries=1, retry_delay=dt.timedelta(minutes=1)),
     doc_md=__doc__,
 )
 def wageguard_deadline():

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
-from wageguard.alerts import task_failed
 from wageguard.plan import (
     CONNECTION_OF_SYSTEM,
     DAG_ID,
@@ -18,9 +17,11 @@ from wageguard.plan import (
     SCHEDULE_CRON,
     SIGNING_CONNECTION,
     SOURCE_POOL,
+    START_DATE,
     SYSTEM_OF_FEED,
     TIMEZONE,
     run_date_of,
+    task_defaults,
 )
 
 OUTPUTS = Asset("wageguard://outputs/nightly")
@@ -29,16 +30,11 @@ OUTPUTS = Asset("wageguard://outputs/nightly")
 @dag(
     dag_id=DAG_ID,
     schedule=CronTriggerTimetable(SCHEDULE_CRON, timezone=TIMEZONE),
-    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["wageguard", "nightly"],
-    default_args={
-        "owner": "wageguard",
-        "retries": 2,
-        "retry_delay": dt.timedelta(minutes=5),
-        "on_failure_callback": task_failed,
-    },
+    default_args=task_defaults(retries=2, retry_delay=dt.timedelta(minutes=5)),
     doc_md=__doc__,
 )
 def wageguard_nightly():

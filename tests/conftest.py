@@ -55,6 +55,28 @@ def warehouse_url(request, tmp_path):
     return PG_URL
 
 
+@pytest.fixture
+def engine(warehouse_url):
+    """An engine on a fresh warehouse of each backend, migrated to the newest schema."""
+    from wageguard.warehouse.engine import make_engine
+    from wageguard.warehouse.migrate import migrate
+
+    eng = make_engine(warehouse_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+def night_env(folder) -> pytest.MonkeyPatch:
+    """Points the warehouse, outputs and inbox into `folder` for a module's
+    nights; the caller undoes the returned patch."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{folder / 'warehouse.db'}")
+    patch.setenv("WAGEGUARD_OUTPUT_DIR", str(folder / "out"))
+    patch.setenv("WAGEGUARD_INBOX_DIR", str(folder / "inbox"))
+    return patch
+
+
 @pytest.fixture(scope="session")
 def small_world():
     from wageguard.demo.world import generate_world

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import run_night_in_process
+from conftest import night_env, run_night_in_process
 from sqlalchemy import text
 from wageguard.demo.sources import running_sources
 from wageguard.exports.district_lists import UNRESOLVED
@@ -48,10 +48,7 @@ def nights(tmp_path_factory, small_world):
     tmp = tmp_path_factory.mktemp("board")
     run_date = small_world.run_date
     clock = [None]
-    patch = pytest.MonkeyPatch()
-    patch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{tmp / 'warehouse.db'}")
-    patch.setenv("WAGEGUARD_OUTPUT_DIR", str(tmp / "out"))
-    patch.setenv("WAGEGUARD_INBOX_DIR", str(tmp / "inbox"))
+    patch = night_env(tmp)
     folder = tmp / "out" / run_date.isoformat()
     runs = []
     try:

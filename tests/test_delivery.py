@@ -56,14 +56,6 @@ def roster_file(tmp_path):
     return path, left_off.code
 
 
-@pytest.fixture
-def engine(warehouse_url):
-    eng = make_engine(warehouse_url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
-
-
 def _listed(night) -> dict[str, dict[str, int]]:
     """Per district, its listed flags as flags.csv tells them."""
     counts: dict[str, Counter] = {}

@@ -15,8 +15,6 @@ from wageguard.rules.dispositions import (
     listing_status,
     record_disposition,
 )
-from wageguard.warehouse.engine import make_engine
-from wageguard.warehouse.migrate import migrate
 
 D1, D2, D3, D4 = (dt.date(2026, 11, d) for d in (20, 21, 22, 23))
 RAISED = dt.date(2026, 11, 1)
@@ -24,14 +22,6 @@ P, Q = "ZJ150203-2025-00123", "ZJ150203-2025-00456"
 # As the district list writes them, with the inspector's columns among the others.
 HEADER = ["超期", "预警等级", "规则", "问题", "项目编号", "首次预警日期", "已持续天数",
           "处置", "豁免截止日期", "处置理由", "处置人"]
-
-
-@pytest.fixture
-def engine(warehouse_url):
-    eng = make_engine(warehouse_url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 def publish(engine, night, flags):

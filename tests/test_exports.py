@@ -11,17 +11,8 @@ from sqlalchemy import text
 from wageguard.exports.blacklist import export_blacklist
 from wageguard.exports.files import sha256_of
 from wageguard.exports.publish import night_folder
-from wageguard.warehouse.engine import make_engine
-from wageguard.warehouse.migrate import migrate
 
 D1, D2 = dt.date(2026, 11, 20), dt.date(2026, 11, 21)
-
-
-@pytest.fixture
-def engine(warehouse_url):
-    eng = make_engine(warehouse_url)
-    migrate(eng)
-    return eng
 
 
 def _entry(conn, night, entry_id, **over):

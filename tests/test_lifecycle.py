@@ -12,7 +12,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import run_night_in_process
+from conftest import night_env, run_night_in_process
 from wageguard.demo.exchange import write_exchange
 from wageguard.demo.sources import running_sources
 from wageguard.demo.world import generate_world
@@ -59,10 +59,7 @@ def month(tmp_path_factory):
     world = generate_world(projects=150, seed=5)
     nights = world.lifecycle_nights
     clock = [None]
-    patch = pytest.MonkeyPatch()
-    patch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{tmp / 'warehouse.db'}")
-    patch.setenv("WAGEGUARD_OUTPUT_DIR", str(tmp / "out"))
-    patch.setenv("WAGEGUARD_INBOX_DIR", str(tmp / "inbox"))
+    patch = night_env(tmp)
     first, again, files_first, files_backfilled = {}, {}, {}, {}
     try:
         with running_sources(world, workdir=tmp / "sources", ports=0,

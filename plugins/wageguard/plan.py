@@ -38,6 +38,18 @@ SYSTEM_OF_FEED = {
     "devreform": "devreform",
 }
 
+# The first night the schedules know of; catch-up is off, so it only bounds backfills.
+START_DATE = dt.datetime(2026, 1, 1, tzinfo=ZoneInfo(TIMEZONE))
+
+
+def task_defaults(retries: int, retry_delay: dt.timedelta) -> dict:
+    """default_args of every wageguard DAG: its owner, its retries, and the
+    alert to the engineers once a task has none left."""
+    from wageguard.alerts import task_failed  # alerts reads this module's constants
+
+    return {"owner": "wageguard", "retries": retries, "retry_delay": retry_delay,
+            "on_failure_callback": task_failed}
+
 
 def run_date_of(context) -> dt.date:
     """Night D of a DAG run: the Shanghai date of its logical date (of when it
