@@ -2,6 +2,9 @@
 
     wageguard demo    run one night end to end on the embedded warehouse,
                       against local source systems serving a generated province
+    wageguard cluster-night
+                      the same night under a real scheduler on this machine: the
+                      CeleryExecutor with N workers, or the LocalExecutor
     wageguard serve   serve a generated province as the three source systems
     wageguard dispose record an inspector's disposition on a flag
     wageguard why     trace a flag back to the source payloads behind it
@@ -22,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from wageguard.cluster_night import DEFAULT_BROKER_URL, DEFAULT_METADATA_URL, EXECUTORS
 from wageguard.plan import DAG_ID
 
 DEFAULT_DATE = dt.date(2026, 11, 21)
@@ -33,6 +37,20 @@ def _world_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--date", type=dt.date.fromisoformat, default=DEFAULT_DATE,
                         help="run date D, YYYY-MM-DD (default %(default)s)")
+
+
+def _demo_signing_key(env: dict[str, str]) -> Path:
+    """The demo's key pair in var/keys/ (made once), signing unless the
+    environment names another key; returns its folder."""
+    from wageguard.exports.signing import KEY_ENV, KEY_FILE_ENV, generate_key_pair
+    from wageguard.paths import var_dir
+
+    keys = var_dir("keys")
+    if not (keys / "signing_key.pem").exists():
+        generate_key_pair(keys)
+    if not (env.get(KEY_ENV) or env.get(KEY_FILE_ENV)):
+        env[KEY_FILE_ENV] = str(keys / "signing_key.pem")
+    return keys
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -48,7 +66,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from wageguard.demo.sources import running_sources
     from wageguard.demo.world import generate_world
     from wageguard.exports.publish import output_root
-    from wageguard.exports.signing import KEY_ENV, KEY_FILE_ENV, generate_key_pair
     from wageguard.paths import home_dir, var_dir
 
     home = home_dir()
@@ -60,11 +77,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"for night {args.date}")
     world = generate_world(projects=args.projects, seed=args.seed, run_date=args.date)
     env = base_env(home)
-    keys = var_dir("keys")
-    if not (keys / "signing_key.pem").exists():
-        generate_key_pair(keys)
-    if not (env.get(KEY_ENV) or env.get(KEY_FILE_ENV)):
-        env[KEY_FILE_ENV] = str(keys / "signing_key.pem")
+    keys = _demo_signing_key(env)
     if not env.get(ROSTER_ENV):
         env[ROSTER_ENV] = str(var_dir("roster.csv"))
         left_off = write_demo_roster(Path(env[ROSTER_ENV]), args.seed)
@@ -101,6 +114,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  district lists: {folder / 'lists'}  blacklist: {folder / 'blacklist'}")
     print(f"  verify the blacklist: wageguard verify {folder / 'blacklist'} "
           f"--public-key {keys / 'public_key.pem'}")
+    return 0
+
+
+def cmd_cluster_night(args: argparse.Namespace) -> int:
+    from wageguard.airflow_env import base_env
+    from wageguard.cluster_night import Cluster, ClusterFailed, night_on_cluster
+    from wageguard.paths import home_dir
+    from wageguard.warehouse.engine import DEFAULT_URL_ENV
+
+    home = home_dir()
+    # The cluster's processes inherit both; this one finds the outputs with them.
+    os.environ["WAGEGUARD_HOME"] = str(home)
+    if args.warehouse:
+        os.environ[DEFAULT_URL_ENV] = args.warehouse
+    env = base_env(home)
+    _demo_signing_key(env)
+    cluster = Cluster(executor=args.executor, workers=args.workers,
+                      concurrency=args.concurrency, metadata_url=args.metadata_db,
+                      broker_url=args.broker)
+    try:
+        night_on_cluster(args.date, projects=args.projects, seed=args.seed, cluster=cluster,
+                         env=env, timeout=args.timeout)
+    except ClusterFailed as failure:
+        print(f"\nthe night did not complete: {failure}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: every process the command started is stopped", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -222,6 +263,25 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run one night end to end on the embedded default")
     _world_args(demo)
     demo.set_defaults(func=cmd_demo)
+    cluster = commands.add_parser(
+        "cluster-night", help="run one night under a real scheduler with the Celery or Local "
+        "executor, against local source systems serving a generated province")
+    _world_args(cluster)
+    cluster.add_argument("--executor", choices=sorted(EXECUTORS), default="celery")
+    cluster.add_argument("--workers", type=int, default=2,
+                         help="Celery workers (default %(default)s)")
+    cluster.add_argument("--concurrency", type=int, default=2,
+                         help="task slots per Celery worker (default %(default)s)")
+    cluster.add_argument("--metadata-db", default=DEFAULT_METADATA_URL,
+                         help="PostgreSQL URL of Airflow's metadata database for this command "
+                         "alone: DROPPED and made again at every start (default %(default)s)")
+    cluster.add_argument("--broker", default=DEFAULT_BROKER_URL,
+                         help="Celery broker, Redis or RabbitMQ (default %(default)s)")
+    cluster.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: "
+                         "WAGEGUARD_WAREHOUSE_URL, else the embedded SQLite file)")
+    cluster.add_argument("--timeout", type=float, default=3600,
+                         help="seconds the run may take (default %(default)s)")
+    cluster.set_defaults(func=cmd_cluster_night)
     serve = commands.add_parser("serve", help="serve a generated province as the source systems")
     _world_args(serve)
     serve.add_argument("--workdir", default="var/sources",
