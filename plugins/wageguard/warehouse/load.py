@@ -13,8 +13,9 @@ from functools import cache
 from sqlalchemy import Connection, Engine, inspect, text
 
 from wageguard.landing.store import now_text, read_batch
+from wageguard.tables import BY_NAME
 from wageguard.warehouse.sqlfiles import execute_many
-from wageguard.warehouse.typed import VERSION_TABLE, typed_row
+from wageguard.warehouse.typed import VERSION_TABLE, typed_columns
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,17 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
             return {"batch_id": batch_id, **done}
         data_columns = [c for c in columns if c not in _META]
         loaded_at = now_text()
-        versions = []
-        for position, row in zip(outcome.good_positions, outcome.good):
-            typed = typed_row(table, row, data_columns)
-            typed.update(payload_hash=hashes[position], batch_id=batch_id, loaded_at=loaded_at)
-            if "bundle_day" in columns:
-                typed["bundle_day"] = batch.bundle_day
-            versions.append({c: typed.get(c) for c in columns})
+        spec = BY_NAME[table]
+        good = {c: [row[c] for row in outcome.good] for c in spec.columns}
+        typed = typed_columns(table, good, data_columns, (*spec.key, "updated_at", "deleted"),
+                              [row.get("deleted") is True for row in outcome.good])
+        meta = {"payload_hash": [hashes[p] for p in outcome.good_positions],
+                "batch_id": [batch_id] * len(outcome.good),
+                "loaded_at": [loaded_at] * len(outcome.good),
+                "bundle_day": [batch.bundle_day] * len(outcome.good)}
+        by_column = dict(zip(data_columns, typed, strict=True)) | meta
+        versions = [dict(zip(columns, values, strict=True))
+                    for values in zip(*(by_column[c] for c in columns), strict=True)]
         insert = text(
             f"INSERT INTO {target} ({', '.join(columns)}) "
             f"VALUES ({', '.join(':' + c for c in columns)}) ON CONFLICT DO NOTHING"

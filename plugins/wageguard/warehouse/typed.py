@@ -97,13 +97,37 @@ VERSION_TABLE = {
 }
 
 
-def typed_row(table: str, row: dict, target_columns: list[str]) -> dict:
-    conversions = _CONVERSIONS[table]
-    out = {}
-    for column in target_columns:
-        if column in conversions:
-            source, convert = conversions[column]
-            out[column] = convert(row.get(source))
-        else:
-            out[column] = row.get(column)
+def _converted(values: list, convert) -> list:
+    """`convert` applied to a column, once per distinct value: dates, amounts and
+    codes repeat across a province, and the conversions are pure."""
+    seen: dict = {}
+    out = []
+    for value in values:
+        try:
+            out.append(seen[value])
+        except KeyError:
+            seen[value] = converted = convert(value)
+            out.append(converted)
     return out
+
+
+def typed_columns(table: str, columns: dict[str, list], target_columns: list[str],
+                  identity: tuple[str, ...], tombstones: list[bool]) -> list[list]:
+    """The target columns, each a list, from the normalised source `columns`.
+
+    A tombstone voids its record: only its identity (key, updated_at, deleted)
+    was checked, so only that is typed; the rest of what it carried stays in
+    its landed payload."""
+    conversions = _CONVERSIONS[table]
+    voided = [i for i, dead in enumerate(tombstones) if dead]
+    out = []
+    for column in target_columns:
+        source, convert = conversions.get(column, (column, None))
+        values = columns[source]
+        if voided and column not in identity:
+            values = list(values)
+            for i in voided:
+                values[i] = None
+        out.append(values if convert is None else _converted(values, convert))
+    return out
+

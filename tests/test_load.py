@@ -1,0 +1,61 @@
+"""Loading one landed batch into the warehouse, on both backends: what is
+written for each kind of record, and the accounting that must hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+from wageguard.landing.store import land
+from wageguard.warehouse.engine import make_engine
+from wageguard.warehouse.load import load_batch
+from wageguard.warehouse.migrate import migrate
+
+D = dt.date(2026, 11, 21)
+STAMP = "2026-11-20T10:00:00+08:00"
+
+
+def project(n: int, **changes) -> dict:
+    return {
+        "project_id": f"ZJ150203-2025-{n:05d}", "investment_code": None, "permit_no": None,
+        "name": "某某小区1号楼", "district_code": "150203",
+        "builder": {"name": "甲房地产公司", "credit_code": "91150203MA0N00000X"},
+        "contractor": {"name": "乙建筑公司", "credit_code": "91150203MA0K00001Y"},
+        "contract_amount": "12500000.00", "contract_signed_on": "2025-01-10",
+        "started_on": "2025-02-01", "planned_completion_on": "2026-06-30",
+        "completed_on": None, "status": "under_construction", "updated_at": STAMP,
+        "deleted": False,
+    } | changes
+
+
+@pytest.fixture
+def engine(warehouse_url):
+    engine = make_engine(warehouse_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def _land(engine, table: str, records: list) -> str:
+    with engine.begin() as conn:
+        batch = land(conn, run_date=D, source_table=table, source="test", records=records)
+    return batch.batch_id
+
+
+def _load(engine, batch_id: str) -> dict:
+    return load_batch(engine, batch_id, max_bad_share=0.5, min_rows_for_share=20)
+
+
+def test_a_tombstone_is_loaded_by_its_identity_whatever_else_it_carries(engine):
+    tombstone = project(2, contract_signed_on="下月", contract_amount="一百万",
+                        updated_at="2026-11-20T11:00:00+08:00", deleted=True)
+    batch_id = _load(engine, _land(engine, "projects", [project(1), tombstone]))["batch_id"]
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT project_id, updated_at, deleted, contract_signed_on, contract_amount_fen "
+            "FROM project_version WHERE batch_id = :b ORDER BY project_id"), {"b": batch_id}).all()
+    assert [tuple(r) for r in rows] == [
+        ("ZJ150203-2025-00001", STAMP, 0, rows[0].contract_signed_on, 1250000000),
+        ("ZJ150203-2025-00002", "2026-11-20T11:00:00+08:00", 1, None, None),
+    ]
