@@ -56,6 +56,8 @@ def test_demo_reports_where_the_outputs_are(demo_run):
                  "blacklist/entries.csv", "blacklist/manifest.json"):
         assert (folder / name).is_file(), name
     assert list((folder / "lists").glob("*.xlsx"))
+    board = folder / "dashboard" / "index.html"
+    assert board.is_file() and board.as_uri() in stdout
 
 
 @pytest.mark.e2e

@@ -112,6 +112,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {table:20} pulled {c['pulled']:>7}  loaded {c['loaded']:>7}  "
               f"quarantined {c['quarantined']:>5}  superseded {c['superseded']:>5}")
     print(f"  district lists: {folder / 'lists'}  blacklist: {folder / 'blacklist'}")
+    print(f"  supervision board: {(folder / 'dashboard' / 'index.html').as_uri()}")
     print(f"  verify the blacklist: wageguard verify {folder / 'blacklist'} "
           f"--public-key {keys / 'public_key.pem'}")
     return 0
