@@ -59,3 +59,55 @@ def test_a_tombstone_is_loaded_by_its_identity_whatever_else_it_carries(engine):
         ("ZJ150203-2025-00001", STAMP, 0, rows[0].contract_signed_on, 1250000000),
         ("ZJ150203-2025-00002", "2026-11-20T11:00:00+08:00", 1, None, None),
     ]
+
+
+def _count(engine, sql: str, **params) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar_one()
+
+
+def test_a_pull_streams_through_in_chunks_with_versions_across_them(engine, monkeypatch):
+    monkeypatch.setattr("wageguard.warehouse.load.CHUNK", 7)
+    records = [project(n) for n in range(1, 31)]
+    # Newer versions of the first ten, served pages later, and one bad record.
+    records += [project(n, name=f"v2-{n}", updated_at="2026-11-20T12:00:00+08:00")
+                for n in range(1, 11)]
+    records.append(project(99, contract_amount="n/a"))
+    result = _load(engine, _land(engine, "projects", records))
+    assert (result["pulled"], result["loaded"], result["quarantined"], result["superseded"]) == (
+        41, 30, 1, 10)
+    names = _count(engine, "SELECT COUNT(*) FROM project_version WHERE name LIKE 'v2-%'")
+    assert names == 10
+    with engine.connect() as conn:
+        stages = {r[0] for r in conn.execute(text("SELECT stage FROM stage_run"))}
+    assert {"validate:projects", "load:projects"} <= stages
+
+
+def test_versions_already_held_are_skipped_not_duplicated(engine):
+    records = [project(n) for n in range(1, 26)]
+    first = _load(engine, _land(engine, "projects", records))
+    again = _load(engine, _land(engine, "projects", records + [project(26)]))
+    assert first["loaded"] == 25 and again["loaded"] == 26
+    assert _count(engine, "SELECT COUNT(*) FROM project_version") == 26
+
+
+def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine):
+    from wageguard.validate import BatchRejected
+
+    records = [project(n, contract_amount="n/a") for n in range(1, 25)] + [project(30)]
+    batch_id = _land(engine, "projects", records)
+    with pytest.raises(BatchRejected, match="24 of 25 records quarantined"):
+        _load(engine, batch_id)
+    assert _count(engine, "SELECT COUNT(*) FROM project_version") == 0
+    assert _count(engine, "SELECT COUNT(*) FROM stage_run") == 0
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status, quarantined, validation_docs FROM load_batch"
+                                   " WHERE batch_id = :b"), {"b": batch_id}).one()
+        kept = conn.execute(text(
+            "SELECT q.reasons, q.payload = l.payload AS as_landed FROM quarantine q "
+            "JOIN landing_record l ON l.batch_id = q.batch_id AND l.ordinal = q.ordinal")).all()
+    assert (status.status, status.quarantined) == ("rejected", 24)
+    assert "Expectation Suite" in status.validation_docs
+    assert len(kept) == 24 and all(row.as_landed for row in kept)
+    assert all("expect_column_values_to_match_regex(contract_amount)" in row.reasons
+               for row in kept)

@@ -2,7 +2,9 @@
 before the run date, verify it against its manifest, decode its CSVs.
 
 The exchange is a folder or an HTTP base URL with the same relative paths
-(no listing over HTTP, so days are probed backwards)."""
+(no listing over HTTP, so days are probed backwards). Each file is copied to
+a temporary file while it is hashed, so what is verified is exactly what is
+read, row by row, without holding a province's bundle in memory."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import hashlib
 import io
 import json
 import logging
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,13 +35,42 @@ class NoBundleError(RuntimeError):
 class Bundle:
     day: dt.date
     manifest: dict
-    rows: dict[str, list[dict]]  # table name -> rows keyed by the Chinese headers
+    rows: dict[str, BundleFile]  # table name -> rows keyed by the Chinese headers
     file_hashes: dict[str, str]
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (day, why)
 
 
+class BundleFile:
+    """One verified CSV of a bundle: its rows, keyed by the Chinese headers,
+    read from the copy that was hashed; iterable (again) and sized."""
+
+    BLOCK = 1 << 20  # bytes read or received at a time
+
+    def __init__(self, copy, encoding: str):
+        self._copy, self._encoding = copy, encoding
+        # Counted as DictReader reads: rows after the header, blank lines skipped.
+        lines = self._read(csv.reader)
+        next(lines, None)
+        self._rows = sum(1 for row in lines if row)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __iter__(self) -> Iterator[dict]:
+        return self._read(csv.DictReader)
+
+    def _read(self, reader) -> Iterator:
+        self._copy.seek(0)
+        text = io.TextIOWrapper(self._copy, encoding=self._encoding, newline="")
+        try:
+            yield from reader(text)
+        finally:
+            text.detach()  # the copy stays open for the next reading
+
+
 class _Reader:
-    """Reads a relative path from a folder or an HTTP base URL; None when absent."""
+    """Copies a relative path from a folder or an HTTP base URL into a
+    temporary file, returning it with its sha256; None when absent."""
 
     def __init__(self, config: SourceConfig):
         self.config = config
@@ -47,25 +80,52 @@ class _Reader:
                 self.http.auth = (config.login or "", config.secret)
 
     def read(self, relative: str) -> bytes | None:
+        fetched = self.fetch(relative)
+        if fetched is None:
+            return None
+        copy, _ = fetched
+        copy.seek(0)
+        return copy.read()
+
+    def fetch(self, relative: str) -> tuple[object, str] | None:
+        blocks = self._blocks(relative)
+        if blocks is None:
+            return None
+        copy = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the bundle
+        digest = hashlib.sha256()
+        for block in blocks:
+            digest.update(block)
+            copy.write(block)
+        return copy, digest.hexdigest()
+
+    def _blocks(self, relative: str) -> Iterator[bytes] | None:
         if not self.config.is_http:
             path = Path(self.config.location) / relative
-            return path.read_bytes() if path.is_file() else None
+            return _file_blocks(path) if path.is_file() else None
         url = f"{self.config.location.rstrip('/')}/{relative}"
-        response = self.http.get(url, timeout=(10, 300))
+        response = self.http.get(url, timeout=(10, 300), stream=True)
         if response.status_code == 404:
+            response.close()
             return None
         if response.status_code != 200:
+            response.close()
             raise RuntimeError(
                 f"dev-reform exchange: {url} answered {response.status_code}"
                 + ("; check the login/password of the devreform_exchange connection"
                    if response.status_code == 401 else "")
             )
-        return response.content
+        return _response_blocks(response)
 
 
-def _parse_csv(data: bytes, encoding: str) -> list[dict]:
-    text = data.decode(encoding)
-    return list(csv.DictReader(io.StringIO(text, newline="")))
+def _file_blocks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as source:
+        while block := source.read(BundleFile.BLOCK):
+            yield block
+
+
+def _response_blocks(response) -> Iterator[bytes]:
+    with response:
+        yield from response.iter_content(BundleFile.BLOCK)
 
 
 def _check_bundle(reader: _Reader, day: dt.date) -> tuple[Bundle | None, str | None]:
@@ -76,19 +136,19 @@ def _check_bundle(reader: _Reader, day: dt.date) -> tuple[Bundle | None, str | N
     manifest = json.loads(raw_manifest)
     encoding = manifest.get("encoding", "GB18030")
     listed = {f["name"]: f for f in manifest.get("files", [])}
-    rows: dict[str, list[dict]] = {}
+    rows: dict[str, BundleFile] = {}
     hashes: dict[str, str] = {}
     for name in FILES:
         entry = listed.get(name)
         if entry is None:
             return None, f"manifest does not list {name}"
-        data = reader.read(f"{folder}/{name}")
-        if data is None:
+        fetched = reader.fetch(f"{folder}/{name}")
+        if fetched is None:
             return None, f"{name} is missing"
-        digest = hashlib.sha256(data).hexdigest()
+        copy, digest = fetched
         if digest != entry["sha256"]:
             return None, f"{name} sha256 {digest[:12]}… does not match the manifest"
-        parsed = _parse_csv(data, encoding)
+        parsed = BundleFile(copy, encoding)
         if len(parsed) != int(entry["rows"]):
             return None, f"{name} has {len(parsed)} rows, the manifest says {entry['rows']}"
         rows[name.removesuffix(".csv")] = parsed

@@ -7,6 +7,7 @@ Retry-After."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ import requests
 
 from wageguard.sources.config import SourceConfig
 from wageguard.sources.http_session import TRANSIENT, retrying_session
+from wageguard.sources.spool import Spool
+from wageguard.warehouse.bulk import bulk_work
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +29,7 @@ class SourceError(RuntimeError):
 
 @dataclass
 class Pull:
-    records: list[dict] = field(default_factory=list)
+    records: Spool = field(default_factory=Spool)  # in arrival order
     server_time: str | None = None  # from the first page
     pages: int = 0
     seconds: float = 0.0
@@ -71,7 +74,7 @@ def _pages(
                 f"({_error_text(response)}) after retries; "
                 + _advice(response.status_code)
             )
-        page = response.json()
+        page = json.loads(response.content)
         if page["items"] and isinstance(page["items"][-1], dict):
             newest = page["items"][-1].get("updated_at")
             if newest and newest != last_seen:
@@ -105,20 +108,24 @@ def pull_all(
     path: str,
     params: dict,
     label: str,
+    pull: Pull | None = None,
     progress_every: int = 20,
 ) -> Pull:
+    """Every page of one pull, added to `pull` (a new one if None)."""
     started = time.monotonic()
-    pull = Pull()
-    for page in _pages(session, f"{base_url}{path}", params, label):
-        if pull.server_time is None:
-            pull.server_time = page["server_time"]
-        pull.records.extend(page["items"])
-        pull.pages += 1
-        if pull.pages % progress_every == 0:
-            log.info("%s: %d pages, %d records so far", label, pull.pages, len(pull.records))
-    pull.seconds = time.monotonic() - started
-    log.info(
-        "%s: pulled %d records in %d pages (%.1f s)",
-        label, len(pull.records), pull.pages, pull.seconds,
-    )
+    pull = pull or Pull()
+    pages, records = 0, 0
+    with bulk_work():
+        for page in _pages(session, f"{base_url}{path}", params, label):
+            if pull.server_time is None:
+                pull.server_time = page["server_time"]
+            pull.records.add(page["items"])
+            pages += 1
+            records += len(page["items"])
+            if pages % progress_every == 0:
+                log.info("%s: %d pages, %d records so far", label, pages, records)
+    seconds = time.monotonic() - started
+    pull.pages += pages
+    pull.seconds += seconds
+    log.info("%s: pulled %d records in %d pages (%.1f s)", label, records, pages, seconds)
     return pull

@@ -69,13 +69,9 @@ def pull_feed(
     if feed.incremental:
         params = dict(base, **({"updated_since": watermark} if watermark else {}))
         return pull_all(http, config.location, feed.path, params, feed.table)
-    # Not incremental: one pull per month asked for, records concatenated.
+    # Not incremental: one pull per month asked for, into one.
     total = Pull()
     for month in months or []:
-        part = pull_all(http, config.location, feed.path, dict(base, month=month),
-                        f"{feed.table} {month}")
-        total.server_time = total.server_time or part.server_time
-        total.records.extend(part.records)
-        total.pages += part.pages
-        total.seconds += part.seconds
+        pull_all(http, config.location, feed.path, dict(base, month=month),
+                 f"{feed.table} {month}", total)
     return total

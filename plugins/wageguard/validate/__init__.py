@@ -1,39 +1,49 @@
 """The validate stage: normalise what people typed, keep the latest version of
-each record, run the table's Great Expectations suite, and split good rows from
-quarantine. Imports nothing heavy: pandas and GX load on the first validation."""
+each record, check the rows against the table's Great Expectations suite, and
+split good rows from quarantine. Imports nothing heavy: GX loads only to
+render a pull's Data Docs page."""
 
 from __future__ import annotations
 
+from wageguard.landing.store import canonical, payload_hash
 from wageguard.tables import BY_NAME
-from wageguard.validate.dedupe import dedupe
-from wageguard.validate.gx_suites import run_suite
-from wageguard.validate.normalise import normalise
-from wageguard.validate.split import BatchRejected, Outcome, Quarantined, check_batch, split
+from wageguard.validate.batch import CHUNK, BatchValidation
+from wageguard.validate.split import BatchRejected, Outcome, Quarantined, judge
 
-__all__ = ["BatchRejected", "Outcome", "Quarantined", "validate_table"]
+__all__ = ["BatchRejected", "BatchValidation", "Outcome", "Quarantined", "validate_table"]
 
 
 def validate_table(
     table: str,
-    raw_records: list[dict],
+    raw_records,
     *,
     max_bad_share: float = 0.5,
     min_rows_for_share: int = 20,
     allow_empty: bool = True,
 ) -> Outcome:
-    """Validate one source table's pull (records exactly as the source served
-    them). Raises BatchRejected, carrying the Outcome, when more than
-    `max_bad_share` of the records are quarantined (in a pull of at least
-    `min_rows_for_share` records: a handful of changes in a quiet night says
-    nothing about the source as a whole), or when nothing was served
-    and `allow_empty` is false."""
-    spec = BY_NAME[table]
-    normalised = normalise(spec, raw_records)
-    deduped = dedupe(spec, normalised.rows)
-    # Tombstones void the record whatever else they hold: the suite is for live rows.
-    live = [i for i in deduped.kept if normalised.rows[i].get("deleted") is not True]
-    run = run_suite(table, spec.columns, [normalised.rows[i] for i in live], live)
-    outcome = split(spec, raw_records, normalised, deduped, live, run)
+    """Validate one source table's pull held in memory (records exactly as the
+    source served them); the loader streams a landed pull through
+    BatchValidation instead. Raises BatchRejected, carrying the Outcome, when
+    more than `max_bad_share` of the records are quarantined (in a pull of at
+    least `min_rows_for_share` records: a handful of changes in a quiet night
+    says nothing about the source as a whole), or when nothing was served and
+    `allow_empty` is false."""
+    records = list(raw_records)
+    validation = BatchValidation(BY_NAME[table])
+    for start in range(0, len(records), CHUNK):
+        part = records[start:start + CHUNK]
+        validation.add(part, [payload_hash(canonical(record)) for record in part])
+    good, positions, quarantined, changes = [], [], [], []
+    for verdict in validation.verdicts():
+        good += verdict.rows
+        positions += verdict.positions
+        quarantined += [Quarantined(table, r.key, r.reasons, records[r.position], r.position)
+                        for r in verdict.rejections]
+        changes += verdict.changes
+    summary = validation.summary
+    outcome = Outcome(table=table, pulled=len(records), good=good, quarantined=quarantined,
+                      superseded=summary["superseded"], changes=changes, summary=summary,
+                      good_positions=positions)
     accounted = len(outcome.good) + len(outcome.quarantined) + outcome.superseded
     if outcome.pulled != accounted:
         raise RuntimeError(
@@ -41,5 +51,5 @@ def validate_table(
             f"({len(outcome.good)} good, {len(outcome.quarantined)} quarantined, "
             f"{outcome.superseded} superseded): a bug in the validate stage"
         )
-    check_batch(outcome, max_bad_share, min_rows_for_share, allow_empty)
+    judge(summary, max_bad_share, min_rows_for_share, allow_empty, outcome)
     return outcome

@@ -1,12 +1,21 @@
 """Keep one version of each record, as the source contracts tell clients to:
 the latest `updated_at` per key. Dev-reform snapshots carry no `updated_at`,
-so there a key seen twice with different content cannot be settled at all."""
+so there a key seen twice with different content cannot be settled at all.
+
+A pull is indexed chunk by chunk in compact arrays (per record a digest of its
+key, its instant and the head of its payload hash: 32 bytes), so a province's
+pull is deduplicated without holding its records. Versions of one key at one
+instant with different payloads are rare; only those are compared on their
+normalised content, when the pull is settled."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from datetime import datetime
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
 
 from wageguard.tables import SourceTable
 from wageguard.validate.normalise import parse_timestamp
@@ -14,15 +23,18 @@ from wageguard.validate.normalise import parse_timestamp
 UNORDERABLE = "updated_at missing or unparseable"
 SNAPSHOT_CONFLICT = "duplicate key in snapshot with differing content"
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
 
 @dataclass
 class Deduped:
-    kept: list[int] = field(default_factory=list)  # row positions, in input order
-    superseded: int = 0
-    rejected: dict[int, list[str]] = field(default_factory=dict)  # position -> reasons
+    kept: np.ndarray  # one bool per record position
+    superseded: int
+    rejected: dict[int, list[str]]  # position -> reasons, in the order they are reported
     # Keys whose latest versions share an updated_at yet differ: settled by a
     # deterministic but arbitrary order, so worth telling the data engineers.
-    tied: int = 0
+    tied: int
 
 
 def key_of(table: SourceTable, row: dict) -> str | None:
@@ -30,63 +42,100 @@ def key_of(table: SourceTable, row: dict) -> str | None:
     return None if any(part is None for part in parts) else "|".join(parts)
 
 
-def _canonical(row: dict) -> str:
-    return json.dumps(row, sort_keys=True, ensure_ascii=False)
-
-
 def _missing_key(table: SourceTable) -> str:
     return f"missing key ({', '.join(table.key)})"
 
 
-def dedupe(table: SourceTable, rows: list[dict]) -> Deduped:
-    if "updated_at" in table.columns:
-        return _latest_wins(table, rows)
-    return _snapshot(table, rows)
+def _instant(text: str | None) -> int | None:
+    moment = parse_timestamp(text)
+    return None if moment is None else (moment - _EPOCH) // _MICROSECOND
 
 
-def _latest_wins(table: SourceTable, rows: list[dict]) -> Deduped:
-    out = Deduped()
-    best: dict[str, tuple[datetime, int, bool]] = {}  # key -> (moment, position, tied)
-    orderable = 0
-    for i, row in enumerate(rows):
-        key = key_of(table, row)
-        moment = parse_timestamp(row["updated_at"])
-        reasons = []
-        if key is None:
-            reasons.append(_missing_key(table))
-        if moment is None:
-            reasons.append(UNORDERABLE)
-        if reasons:
-            out.rejected[i] = reasons
-            continue
-        orderable += 1
-        held = best.get(key)
-        if held is None or moment > held[0]:
-            best[key] = (moment, i, False)
-        elif moment == held[0]:
-            mine, theirs = _canonical(row), _canonical(rows[held[1]])
-            if mine != theirs:
-                best[key] = (moment, i if mine > theirs else held[1], True)
-    out.kept = sorted(position for _, position, _ in best.values())
-    out.superseded = orderable - len(best)
-    out.tied = sum(tied for _, _, tied in best.values())
-    return out
+class Versions:
+    """The index of one pull: `add` each chunk's normalised columns (records in
+    pull order), then `settle`."""
 
+    def __init__(self, table: SourceTable):
+        self.table = table
+        self.latest_wins = "updated_at" in table.columns
+        self.count = 0
+        self._keys: list[np.ndarray] = []
+        self._instants: list[np.ndarray] = []
+        self._contents: list[np.ndarray] = []
+        self._orderable: list[np.ndarray] = []
+        self._unorderable: dict[int, list[str]] = {}
 
-def _snapshot(table: SourceTable, rows: list[dict]) -> Deduped:
-    out = Deduped()
-    groups: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        key = key_of(table, row)
-        if key is None:
-            out.rejected[i] = [_missing_key(table)]
-        else:
-            groups.setdefault(key, []).append(i)
-    for members in groups.values():
-        if len({_canonical(rows[i]) for i in members}) == 1:
-            out.kept.append(members[0])
-            out.superseded += len(members) - 1
-        else:
-            out.rejected.update((i, [SNAPSHOT_CONFLICT]) for i in members)
-    out.kept.sort()
-    return out
+    def add(self, columns: dict[str, list], payload_hashes: list[str]) -> None:
+        n = len(payload_hashes)
+        parts = [columns[c] for c in self.table.key]
+        keys = [None if None in cells else "|".join(cells) for cells in zip(*parts, strict=True)]
+        instants = ([_instant(t) for t in columns["updated_at"]] if self.latest_wins
+                    else [0] * n)
+        digests, orderable = [], []
+        for i, (key, instant) in enumerate(zip(keys, instants, strict=True)):
+            ok = key is not None and instant is not None
+            orderable.append(ok)
+            digests.append(hashlib.blake2b(key.encode(), digest_size=16).digest() if ok
+                           else bytes(16))
+            if not ok:
+                reasons = [] if key is not None else [_missing_key(self.table)]
+                if instant is None:
+                    reasons.append(UNORDERABLE)
+                self._unorderable[self.count + i] = reasons
+        self._keys.append(np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(n, 2))
+        self._instants.append(np.array([t or 0 for t in instants], dtype=np.int64))
+        self._contents.append(np.array([int(h[:16], 16) for h in payload_hashes],
+                                       dtype=np.uint64))
+        self._orderable.append(np.array(orderable, dtype=bool))
+        self.count += n
+
+    def settle(self, canonical_rows: Callable[[list[int]], dict[int, str]]) -> Deduped:
+        """Decide which version of each key is kept. `canonical_rows` gives the
+        normalised content of the few versions that must be compared, as
+        canonical text, by position."""
+        n = self.count
+        kept = np.zeros(n, dtype=bool)
+        if n == 0:
+            return Deduped(kept, 0, {}, 0)
+        orderable = np.concatenate(self._orderable)
+        positions = np.nonzero(orderable)[0]
+        keys = np.concatenate(self._keys)[positions]
+        instants = np.concatenate(self._instants)[positions]
+        contents = np.concatenate(self._contents)[positions]
+        # Grouped by key; in a group the latest first, then in pull order.
+        order = np.lexsort((positions, -instants, keys[:, 1], keys[:, 0]))
+        keys, instants, contents = keys[order], instants[order], contents[order]
+        positions = positions[order]
+        starts = np.ones(len(positions), dtype=bool)
+        starts[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+        group = np.cumsum(starts) - 1
+        kept[positions[starts]] = True
+        superseded = len(positions) - int(starts.sum())
+        rejected = dict(self._unorderable)
+        # A group's candidates: every version (snapshot) or those at its latest
+        # instant (latest wins). Payloads that differ may still normalise alike,
+        # so only those groups are compared on content.
+        candidate = (instants == instants[starts][group] if self.latest_wins
+                     else np.ones(len(positions), dtype=bool))
+        differs = candidate & (contents != contents[starts][group])
+        doubtful = candidate & np.isin(group, np.unique(group[differs]))
+        tied, conflicts = 0, []
+        if doubtful.any():
+            members = positions[doubtful]
+            canonical = canonical_rows(members.tolist())
+            bounds = np.nonzero(np.diff(group[doubtful]))[0] + 1
+            for run in (part.tolist() for part in np.split(members, bounds)):
+                texts = [canonical[p] for p in run]
+                if len(set(texts)) == 1:
+                    continue
+                kept[run[0]] = False
+                if self.latest_wins:
+                    # The greatest content wins, the earliest of equals.
+                    kept[run[texts.index(max(texts))]] = True
+                    tied += 1
+                else:
+                    superseded -= len(run) - 1
+                    conflicts.append(run)
+        for run in sorted(conflicts):
+            rejected.update((p, [SNAPSHOT_CONFLICT]) for p in run)
+        return Deduped(kept, superseded, rejected, tied)

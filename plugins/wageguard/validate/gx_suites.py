@@ -1,6 +1,7 @@
-"""Run a table's Great Expectations suite (expectations/<table>.json, a GX 1.x
-serialised ExpectationSuite) over its normalised rows in one GX run, and say
-which rows failed which expectation.
+"""Great Expectations itself: a table's suite (expectations/<table>.json, a GX
+1.x serialised ExpectationSuite) as GX reads it, GX's own run of a suite over
+rows (the reference validate/suite_checks.py is held to), and the Data Docs
+page GX renders for a pull's validation.
 
 GX is imported on first use, once per process: the import alone costs seconds,
 and DAG files import this package.
@@ -45,7 +46,6 @@ class SuiteRun:
     failures: dict[int, list[str]]  # row number -> names of the expectations it failed
     results: list[dict]  # one summary-sized, JSON-safe entry per expectation
     success: bool
-    docs_html: str = ""  # GX Data Docs page of this validation, summary-sized
 
 
 @functools.cache
@@ -146,20 +146,45 @@ def run_suite(
                 (each.result.get("partial_unexpected_list") or [])[:EXAMPLES]
             ),
         })
-    return SuiteRun(failures=failures, results=results, success=bool(validation.success),
-                    docs_html=_data_docs_page(validation))
+    return SuiteRun(failures=failures, results=results, success=bool(validation.success))
 
 
-# What COMPLETE adds over SUMMARY: every failing row. Dropped before the result
-# is rendered, so a page stays summary-sized however bad the batch.
-_ROW_LISTS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query")
-
-
-def _data_docs_page(validation) -> str:
+def data_docs_page(table: str, results: list[tuple[str, dict, bool, dict]]) -> str:
+    """GX's Data Docs page for one pull's validation: `results` are (type,
+    kwargs, success, result in GX's SUMMARY format) per expectation, in the
+    order GX reports them."""
+    load_suite(table)  # the suite as GX reads it: one GX refuses fails here too
+    import great_expectations as gx
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+        ExpectationValidationResult,
+    )
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
-    for each in validation.results:
-        for field in _ROW_LISTS:
-            (each.result or {}).pop(field, None)
+    passed = sum(success for _, _, success, _ in results)
+    validation = ExpectationSuiteValidationResult(
+        success=passed == len(results),
+        results=[
+            ExpectationValidationResult(
+                success=success, expectation_config=ExpectationConfiguration(kind, kwargs),
+                result=result)
+            for kind, kwargs, success, result in results
+        ],
+        suite_name=table,
+        statistics={
+            "evaluated_expectations": len(results),
+            "successful_expectations": passed,
+            "unsuccessful_expectations": len(results) - passed,
+            "success_percent": passed / len(results) * 100 if results else None,
+        },
+        meta={
+            "great_expectations_version": gx.__version__,
+            "active_batch_definition": {"datasource_name": "wageguard",
+                                        "data_asset_name": table},
+        },
+    )
     return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(validation))

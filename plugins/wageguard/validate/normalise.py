@@ -13,6 +13,7 @@ import decimal
 import json
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -48,9 +49,15 @@ class Kind:
 
 @dataclass
 class Normalised:
-    rows: list[dict]
-    changes: list[list[Change]]
-    problems: list[list[str]]  # reasons to quarantine the row, whatever else it holds
+    columns: dict[str, list]  # the table's columns in order, one value per record
+    changes: defaultdict[int, list[Change]]  # by record; most records have none
+    problems: defaultdict[int, list[str]]  # reasons to quarantine the record, whatever else
+
+    @property
+    def rows(self) -> list[dict]:
+        names = list(self.columns)
+        return [dict(zip(names, cells, strict=True))
+                for cells in zip(*self.columns.values(), strict=True)]
 
 
 # re.ASCII everywhere: Python's \d also matches other scripts' digits, which
@@ -68,6 +75,7 @@ _COMPACT_MONTH = re.compile(r"\d{6}", re.ASCII)
 _GROUPED_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
 _DIGITS = re.compile(r"\d+", re.ASCII)
+_PLAIN_AMOUNT = re.compile(r"(?P<whole>\d{1,20})(?:\.(?P<fraction>\d+))?", re.ASCII)
 _WAN_AS_PROMISED = re.compile(r"\d+(?:\.\d{1,6})?", re.ASCII)
 _FEN = decimal.Decimal("0.01")
 # Inexact is trapped so that an amount off the fen (or too long to multiply
@@ -119,9 +127,17 @@ def _ungrouped(text: str) -> str:
 
 def _money(scale: int) -> Callable[[str], str]:
     factor = decimal.Decimal(scale)
+    places = 2 + len(str(scale)) - 1  # decimals that are still whole fen
+    fen_per_unit = 100 * scale
 
     def convert(text: str) -> str:
         plain = _ungrouped(text)
+        # The common spelling, in integers: a province has millions of distinct amounts.
+        exact = _PLAIN_AMOUNT.fullmatch(plain)
+        if exact and len(exact["fraction"] or "") <= places:
+            fen = int(exact["whole"]) * fen_per_unit + int((exact["fraction"] or "0").ljust(
+                places, "0"))
+            return f"{fen // 100}.{fen % 100:02d}"
         if not _NUMBER.fullmatch(plain):
             return text
         try:
@@ -244,7 +260,7 @@ def _source_paths(table: SourceTable) -> dict[str, tuple[str, ...]]:
     return {column: nested.get(column, (column,)) for column in table.columns}
 
 
-def _raw_values(records: list, path: tuple[str, ...], problems: list[list[str]]) -> list:
+def _raw_values(records: list, path: tuple[str, ...], problems: defaultdict) -> list:
     """One column's raw values across the records (which are known to be objects
     or recorded as a problem already)."""
     top, *nested = path
@@ -263,36 +279,36 @@ def _raw_values(records: list, path: tuple[str, ...], problems: list[list[str]])
 
 
 def normalise(table: SourceTable, records: list) -> Normalised:
-    problems: list[list[str]] = [
-        [] if isinstance(record, dict) else ["normalise(record): not an object"]
-        for record in records
-    ]
-    changes: list[list[Change]] = [[] for _ in records]
-    paths = _source_paths(table)
-    columns = []
-    for column, path in paths.items():
+    problems: defaultdict[int, list[str]] = defaultdict(list)
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            problems[i].append("normalise(record): not an object")
+    changes: defaultdict[int, list[Change]] = defaultdict(list)
+    columns = {}
+    for column, path in _source_paths(table).items():
         kind = kind_of(table, column)
+        read, shown, promised, name = kind.read, kind.shown, kind.promised, kind.name
         seen: dict[object, tuple[object, str | None, bool]] = {}
         values = []
+        append = values.append
         for i, raw in enumerate(_raw_values(records, path, problems)):
             # The type is part of the key so that 1, 1.0 and True stay apart.
-            memo = raw if type(raw) is str else (type(raw), raw)
+            memo = raw if raw.__class__ is str else (raw.__class__, raw)
             try:
                 result = seen.get(memo)
             except TypeError:  # a list: read it every time
                 result = None
             if result is None:
-                value, problem = kind.read(column, raw)
-                recorded = problem is None and value != kind.shown(raw) and not kind.promised(raw)
+                value, problem = read(column, raw)
+                recorded = problem is None and value != shown(raw) and not promised(raw)
                 result = (value, problem, recorded)
                 if not isinstance(raw, list | dict):
                     seen[memo] = result
             value, problem, recorded = result
-            values.append(value)
+            append(value)
             if problem:
                 problems[i].append(problem)
             if recorded:
-                changes[i].append((column, kind.shown(raw), value, kind.name))
-        columns.append(values)
-    rows = [dict(zip(paths, cells, strict=True)) for cells in zip(*columns, strict=True)]
-    return Normalised(rows=rows, changes=changes, problems=problems)
+                changes[i].append((column, shown(raw), value, name))
+        columns[column] = values
+    return Normalised(columns=columns, changes=changes, problems=problems)

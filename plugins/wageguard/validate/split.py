@@ -1,18 +1,40 @@
-"""Split a table's records into the good rows that go on to loading, the
-quarantine (each row with its raw record and every reason), and the versions
-superseded by a later one; and refuse a batch that is mostly bad."""
+"""Splitting a chunk of a pull into the good rows that go on to loading, the
+quarantine (each record with every reason), and the versions superseded by a
+later one; and refusing a pull that is mostly bad."""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wageguard.tables import SourceTable
-from wageguard.validate.dedupe import Deduped, key_of
-from wageguard.validate.gx_suites import SuiteRun
-from wageguard.validate.normalise import Normalised
+from wageguard.validate.dedupe import key_of
 
 TOP_REASONS = 3
+
+
+@dataclass
+class Rejection:
+    position: int  # of the raw record in the pull as served
+    key: str | None
+    reasons: list[str]
+
+
+@dataclass
+class ChunkVerdict:
+    """What became of one chunk of a pull, in pull order."""
+
+    positions: list[int]  # of the good rows
+    payload_hashes: list[str]  # of the good rows
+    columns: dict[str, list]  # the good rows, normalised, column by column
+    tombstones: list[bool]  # per good row
+    rejections: list[Rejection] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)  # {key, column, before, after, kind}
+
+    @property
+    def rows(self) -> list[dict]:
+        names = list(self.columns)
+        return [dict(zip(names, cells, strict=True))
+                for cells in zip(*self.columns.values(), strict=True)]
 
 
 @dataclass
@@ -20,21 +42,22 @@ class Quarantined:
     table: str
     key: str | None
     reasons: list[str]
-    raw: dict  # exactly what the source served (kept as is even when not an object)
+    raw: object  # exactly what the source served (kept as is even when not an object)
     position: int  # of the raw record in the batch as served
 
 
 @dataclass
 class Outcome:
+    """A whole pull's split, for a pull small enough to hold (validate_table)."""
+
     table: str
     pulled: int
     good: list[dict]  # normalised flat rows, one per key
     quarantined: list[Quarantined]
     superseded: int
-    changes: list[dict]  # {key, column, before, after, kind}, for the good rows
+    changes: list[dict]
     summary: dict  # counts and summary-sized validation results, JSON-serialisable
     good_positions: list[int]  # of each good row's raw record in the batch as served
-    docs_html: str = ""  # the GX Data Docs page of the validation
 
     @property
     def quarantined_share(self) -> float:
@@ -42,91 +65,69 @@ class Outcome:
 
 
 class BatchRejected(Exception):
-    """The batch looks broken as a whole; `outcome` still holds the split, so
-    the quarantine can be stored for the people who have to look at it."""
+    """The pull looks broken as a whole; nothing of it is loaded. `summary`
+    says why; `outcome` holds the split when the pull was validated whole."""
 
-    def __init__(self, message: str, outcome: Outcome):
+    def __init__(self, message: str, summary: dict, outcome: Outcome | None = None):
         super().__init__(message)
+        self.summary = summary
         self.outcome = outcome
 
 
-def split(
-    table: SourceTable,
-    raw_records: list,
-    normalised: Normalised,
-    deduped: Deduped,
-    live: list[int],
-    run: SuiteRun,
-) -> Outcome:
-    """`live` are the kept rows that were validated; the other kept rows are
-    tombstones, which need nothing beyond the key and updated_at that dedupe
-    already required."""
-    rows = normalised.rows
-    reasons: dict[int, list[str]] = {
-        i: normalised.problems[i] + rejected for i, rejected in deduped.rejected.items()
-    }
-    for i in live:
-        failed = normalised.problems[i] + run.failures.get(i, [])
-        if failed:
-            reasons[i] = failed
-    good = [i for i in deduped.kept if i not in reasons]
-    changes = [
-        {"key": key_of(table, rows[i]), "column": column, "before": before, "after": after,
-         "kind": kind}
-        for i in good
-        for column, before, after, kind in normalised.changes[i]
-    ]
-    outcome = Outcome(
-        table=table.name,
-        pulled=len(raw_records),
-        good=[rows[i] for i in good],
-        quarantined=[
-            Quarantined(table.name, key_of(table, rows[i]), reasons[i], raw_records[i], i)
-            for i in sorted(reasons)
-        ],
-        superseded=deduped.superseded,
-        changes=changes,
-        summary={},
-        good_positions=good,
-        docs_html=run.docs_html,
+def split_chunk(table: SourceTable, start: int, columns: dict[str, list], hashes: list[str],
+                kept: list[bool], rejected: dict[int, list[str]], problems: dict[int, list[str]],
+                failures: dict[int, list[str]], changes: dict[int, list]) -> ChunkVerdict:
+    """One chunk of records at positions start.. in pull order, by index in the
+    chunk: `kept` and `rejected` are dedupe's verdicts, `problems`
+    normalisation's, `failures` the suite's on the kept live rows. A kept
+    tombstone needs nothing beyond the key and updated_at that dedupe already
+    required."""
+    deleted = columns.get("deleted") or [None] * len(kept)
+    bad = {i: problems.get(i, []) + reasons for i, reasons in rejected.items()}
+    for i in problems.keys() | failures.keys():
+        if i not in bad and kept[i] and deleted[i] is not True:
+            bad[i] = problems.get(i, []) + failures.get(i, [])
+    good = [i for i, keep in enumerate(kept) if keep and i not in bad]
+
+    def key(i: int) -> str | None:
+        return key_of(table, {c: columns[c][i] for c in table.key})
+
+    return ChunkVerdict(
+        positions=[start + i for i in good],
+        payload_hashes=[hashes[i] for i in good],
+        columns={c: [values[i] for i in good] for c, values in columns.items()},
+        tombstones=[deleted[i] is True for i in good],
+        rejections=[Rejection(start + i, key(i), bad[i]) for i in sorted(bad)],
+        changes=[{"key": key(i), "column": column, "before": before, "after": after,
+                  "kind": kind}
+                 for i in good if i in changes for column, before, after, kind in changes[i]],
     )
-    outcome.summary = {
-        "table": table.name,
-        "pulled": outcome.pulled,
-        "good": len(good),
-        "quarantined": len(outcome.quarantined),
-        "superseded": outcome.superseded,
-        "quarantined_share": outcome.quarantined_share,
-        "tombstones": len(deduped.kept) - len(live),
-        "tied_versions": deduped.tied,
-        "changes": len(changes),
-        "reasons": dict(Counter(r for rs in reasons.values() for r in rs).most_common()),
-        "validation": {"success": run.success, "rows": len(live), "expectations": run.results},
-    }
-    return outcome
 
 
-def check_batch(outcome: Outcome, max_bad_share: float, min_rows_for_share: int,
-                allow_empty: bool) -> None:
-    if outcome.pulled == 0 and not allow_empty:
+def judge(summary: dict, max_bad_share: float, min_rows_for_share: int, allow_empty: bool,
+          outcome: Outcome | None = None) -> None:
+    """Raises BatchRejected when the pull as a whole looks broken."""
+    table, pulled, quarantined = summary["table"], summary["pulled"], summary["quarantined"]
+    if pulled == 0 and not allow_empty:
         raise BatchRejected(
-            f"{outcome.table}: the source served no records, and this table must not be "
+            f"{table}: the source served no records, and this table must not be "
             "empty. Nothing was loaded. Check the source system's export or the pull "
             "(an outage or a failed export?) and re-run the night.",
-            outcome,
+            summary, outcome,
         )
-    if outcome.pulled >= max(min_rows_for_share, 1) and outcome.quarantined_share > max_bad_share:
+    share = summary["quarantined_share"]
+    if pulled >= max(min_rows_for_share, 1) and share > max_bad_share:
         top = ", ".join(
             f"{reason} ({count})"
-            for reason, count in list(outcome.summary["reasons"].items())[:TOP_REASONS]
+            for reason, count in list(summary["reasons"].items())[:TOP_REASONS]
         )
         raise BatchRejected(
-            f"{outcome.table}: {len(outcome.quarantined)} of {outcome.pulled} records "
-            f"quarantined ({outcome.quarantined_share:.0%}, more than the "
+            f"{table}: {quarantined} of {pulled} records "
+            f"quarantined ({share:.0%}, more than the "
             f"{max_bad_share:.0%} allowed); top reasons: {top}. Nothing was loaded. "
             "A share this high usually means the source changed its format or served a "
             "broken export: look at the quarantined raw records, then either get the "
             "source fixed, or teach wageguard the new form (validate/normalise.py, or "
-            f"expectations/{outcome.table}.json) and re-run the night.",
-            outcome,
+            f"expectations/{table}.json) and re-run the night.",
+            summary, outcome,
         )

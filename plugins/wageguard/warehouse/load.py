@@ -1,25 +1,42 @@
 """Validating one landed batch and loading it: good rows become record
 versions, bad rows go to quarantine with their reasons, the ledger gets the
 counts, and the source watermark advances, all in one transaction. A batch
-already loaded is not loaded again."""
+already loaded is not loaded again.
+
+The batch streams through in chunks (validate/batch.py), so memory holds a
+chunk whatever the size of the pull; rows are written the fast way each
+warehouse offers (warehouse/bulk.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import time
 from functools import cache
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from wageguard.landing.store import now_text, read_batch
+from wageguard.landing.store import Batch, landed_records, now_text, read_batch
 from wageguard.tables import BY_NAME
+from wageguard.validate import BatchRejected, BatchValidation
+from wageguard.validate.batch import CHUNK
+from wageguard.validate.split import ChunkVerdict, Rejection
+from wageguard.warehouse.bulk import (
+    bulk_work,
+    lock_for_writing,
+    refresh_statistics,
+    write_rows,
+)
+from wageguard.warehouse.night import stage_seconds
 from wageguard.warehouse.sqlfiles import execute_many
 from wageguard.warehouse.typed import VERSION_TABLE, typed_columns
 
 log = logging.getLogger(__name__)
 
 _META = ("payload_hash", "batch_id", "loaded_at", "bundle_day")
+_CHANGE_COLUMNS = ("batch_id", "record_key", "column_name", "before_value", "after_value",
+                   "kind")
 # A full pull of these is never empty in a working source: an empty one is an
 # outage or a broken export, and loading it would wipe nothing but hide that.
 NEVER_EMPTY_WHEN_FULL = {"projects", "wage_accounts", "wage_deposits", "enterprises",
@@ -45,107 +62,152 @@ def _already_loaded(conn: Connection, batch_id: str) -> dict | None:
 
 
 def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_share: int) -> dict:
-    from wageguard.validate import BatchRejected, validate_table  # GX loads here
+    with bulk_work():
+        return _load(engine, batch_id, float(max_bad_share), min_rows_for_share)
 
-    # Validation (seconds of GX) runs outside any write transaction, so parallel
-    # loads hold the embedded warehouse's single write lock only to write.
+
+def _load(engine: Engine, batch_id: str, max_bad_share: float, min_rows_for_share: int) -> dict:
+    # Reading and normalising the pull (most of validating it) runs outside
+    # any write transaction, so parallel loads hold the embedded warehouse's
+    # single write lock only to write.
+    started_at, started = now_text(), time.monotonic()
     with engine.connect() as conn:
         done = _already_loaded(conn, batch_id)
         if done:
             log.info("batch %s was loaded before: %s", batch_id, done)
             return {"batch_id": batch_id, **done}
-        batch, records, hashes = read_batch(conn, batch_id)
+        batch = read_batch(conn, batch_id)
+        validation = BatchValidation(BY_NAME[batch.source_table])
+        for hashes, records in landed_records(conn, batch, CHUNK):
+            validation.add(records, hashes)
     table = batch.source_table
+    full_pull = batch.watermark_from is None
+    allow_empty = not (full_pull and table in NEVER_EMPTY_WHEN_FULL)
+    columns = _columns(engine, VERSION_TABLE[table])  # reflection uses a connection of its own
+    seconds = {"validate": time.monotonic() - started, "load": 0.0}
     try:
-        full_pull = batch.watermark_from is None
-        outcome = validate_table(
-            table, records, max_bad_share=float(max_bad_share),
-            min_rows_for_share=min_rows_for_share,
-            allow_empty=not (full_pull and table in NEVER_EMPTY_WHEN_FULL))
-    except BatchRejected as rejected:
-        _keep_rejected(engine, batch_id, table, rejected, hashes)
+        with engine.begin() as conn:
+            if done := _already_loaded(conn, batch_id):  # a parallel retry won the race
+                return {"batch_id": batch_id, **done}
+            writer = _VersionWriter(conn, batch, columns)
+            verdicts = validation.verdicts()
+            while True:
+                step = time.monotonic()
+                verdict = next(verdicts, None)
+                seconds["validate"] += time.monotonic() - step
+                if verdict is None:
+                    break
+                step = time.monotonic()
+                writer.write(verdict)
+                seconds["load"] += time.monotonic() - step
+            validation.judge(max_bad_share, min_rows_for_share, allow_empty)
+            step = time.monotonic()
+            docs = validation.docs_page()
+            seconds["validate"] += time.monotonic() - step
+            step = time.monotonic()
+            counts = _record_loaded(conn, batch, validation.summary, docs)
+            refresh_statistics(conn, [writer.target])
+            seconds["load"] += time.monotonic() - step
+            stage_seconds(conn, batch.run_date, f"validate:{table}", started_at,
+                          seconds["validate"], counts["pulled"],
+                          counts["loaded"] + counts["quarantined"])
+            stage_seconds(conn, batch.run_date, f"load:{table}", started_at, seconds["load"],
+                          counts["loaded"], counts["loaded"])
+    except BatchRejected:
+        _keep_rejected(engine, batch, validation)
         raise
-    target = VERSION_TABLE[table]
-    columns = _columns(engine, target)  # reflection uses a connection of its own
-    with engine.begin() as conn:
-        if done := _already_loaded(conn, batch_id):  # a parallel retry won the race
-            return {"batch_id": batch_id, **done}
-        data_columns = [c for c in columns if c not in _META]
-        loaded_at = now_text()
-        spec = BY_NAME[table]
-        good = {c: [row[c] for row in outcome.good] for c in spec.columns}
-        typed = typed_columns(table, good, data_columns, (*spec.key, "updated_at", "deleted"),
-                              [row.get("deleted") is True for row in outcome.good])
-        meta = {"payload_hash": [hashes[p] for p in outcome.good_positions],
-                "batch_id": [batch_id] * len(outcome.good),
-                "loaded_at": [loaded_at] * len(outcome.good),
-                "bundle_day": [batch.bundle_day] * len(outcome.good)}
-        by_column = dict(zip(data_columns, typed, strict=True)) | meta
-        versions = [dict(zip(columns, values, strict=True))
-                    for values in zip(*(by_column[c] for c in columns), strict=True)]
-        insert = text(
-            f"INSERT INTO {target} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(':' + c for c in columns)}) ON CONFLICT DO NOTHING"
-        )
-        execute_many(conn, insert, versions)
-        _quarantine(conn, batch_id, table, outcome.quarantined, hashes)
-        execute_many(conn, text(
-            "INSERT INTO normalisation_change (batch_id, record_key, column_name, before_value, "
-            "after_value, kind) VALUES (:b, :key, :column, :before, :after, :kind)"),
-            [{"b": batch_id, **{k: (None if v is None else str(v)) for k, v in c.items()}}
-             for c in outcome.changes])
-        counts = {"pulled": outcome.pulled, "loaded": len(outcome.good),
-                  "quarantined": len(outcome.quarantined), "superseded": outcome.superseded}
-        if counts["pulled"] != batch.pulled or batch.pulled != (
-            counts["loaded"] + counts["quarantined"] + counts["superseded"]
-        ):
-            raise ReconciliationError(
-                f"{table} batch {batch_id}: landed {batch.pulled}, validated "
-                f"{counts['pulled']}, loaded {counts['loaded']} + quarantined "
-                f"{counts['quarantined']} + superseded {counts['superseded']}: they must agree"
-            )
-        conn.execute(
-            text("UPDATE load_batch SET loaded = :l, quarantined = :q, superseded = :s, "
-                 "status = 'loaded', loaded_at = :at, validation_summary = :v, "
-                 "validation_docs = :docs WHERE batch_id = :b"),
-            {"l": counts["loaded"], "q": counts["quarantined"], "s": counts["superseded"],
-             "at": loaded_at, "v": json.dumps(outcome.summary, ensure_ascii=False, default=str),
-             "docs": outcome.docs_html, "b": batch_id},
-        )
-        if batch.watermark_to:
-            _advance_watermark(conn, table, batch.watermark_to, batch_id)
-    log.info("%s: pulled %d = loaded %d + quarantined %d + superseded %d",
-             table, counts["pulled"], counts["loaded"], counts["quarantined"],
-             counts["superseded"])
+    log.info("%s: pulled %d = loaded %d + quarantined %d + superseded %d "
+             "(validate %.1f s, load %.1f s)", table, counts["pulled"], counts["loaded"],
+             counts["quarantined"], counts["superseded"], seconds["validate"], seconds["load"])
     return {"batch_id": batch_id, "source_table": table, **counts}
 
 
-def _quarantine(conn: Connection, batch_id: str, table: str, quarantined: list,
-                hashes: list[str]) -> None:
-    rows = [
-        {"b": batch_id, "o": q.position, "t": table, "k": q.key,
-         "r": json.dumps(q.reasons, ensure_ascii=False), "h": hashes[q.position],
-         "p": json.dumps(q.raw, ensure_ascii=False, sort_keys=True)}
-        for q in quarantined
-    ]
-    insert = text(
-        "INSERT INTO quarantine (batch_id, ordinal, source_table, record_key, reasons, "
-        "payload_hash, payload) VALUES (:b, :o, :t, :k, :r, :h, :p) ON CONFLICT DO NOTHING"
+class _VersionWriter:
+    """Writes each chunk's verdict: the good rows as typed versions, the
+    quarantine, and what normalisation changed."""
+
+    def __init__(self, conn: Connection, batch: Batch, columns: tuple[str, ...]):
+        self.conn, self.batch, self.columns = conn, batch, columns
+        self.spec = BY_NAME[batch.source_table]
+        self.target = VERSION_TABLE[batch.source_table]
+        self.data_columns = [c for c in columns if c not in _META]
+        self.loaded_at = now_text()
+        # Versions a warehouse already holds come again (re-pulls, a bundle
+        # re-loaded) and are skipped; into an empty table, or a bundle day not
+        # yet loaded, rows go in directly. Deciding that needs the table to
+        # itself until commit.
+        lock_for_writing(conn, self.target)
+        where = "WHERE bundle_day = :d " if "bundle_day" in columns else ""
+        self.may_exist = conn.execute(
+            text(f"SELECT 1 FROM {self.target} {where}LIMIT 1"), {"d": batch.bundle_day}
+        ).first() is not None
+
+    def write(self, verdict: ChunkVerdict) -> None:
+        batch, n = self.batch, len(verdict.positions)
+        typed = typed_columns(self.spec.name, verdict.columns, self.data_columns,
+                              (*self.spec.key, "updated_at", "deleted"), verdict.tombstones)
+        by_column = dict(zip(self.data_columns, typed, strict=True)) | {
+            "payload_hash": verdict.payload_hashes, "batch_id": [batch.batch_id] * n,
+            "loaded_at": [self.loaded_at] * n, "bundle_day": [batch.bundle_day] * n}
+        write_rows(self.conn, self.target, self.columns,
+                   zip(*(by_column[c] for c in self.columns), strict=True),
+                   may_exist=self.may_exist)
+        _quarantine(self.conn, batch, verdict.rejections)
+        write_rows(self.conn, "normalisation_change", _CHANGE_COLUMNS, (
+            (batch.batch_id, c["key"], c["column"], _text(c["before"]), _text(c["after"]),
+             c["kind"]) for c in verdict.changes), may_exist=False)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _quarantine(conn: Connection, batch: Batch, rejections: list[Rejection]) -> None:
+    """Each rejected record with its reasons and its payload exactly as landed."""
+    execute_many(conn, text(
+        "INSERT INTO quarantine (source_table, payload_hash, batch_id, ordinal, record_key, "
+        "reasons, payload) SELECT :t, payload_hash, batch_id, ordinal, :k, :r, payload "
+        "FROM landing_record WHERE batch_id = :b AND ordinal = :o ON CONFLICT DO NOTHING"),
+        [{"t": batch.source_table, "k": r.key, "r": json.dumps(r.reasons, ensure_ascii=False),
+          "b": batch.batch_id, "o": r.position} for r in rejections])
+
+
+def _record_loaded(conn: Connection, batch: Batch, summary: dict, docs: str) -> dict:
+    counts = {key: summary[key] for key in ("pulled", "quarantined", "superseded")}
+    counts["loaded"] = summary["good"]
+    if counts["pulled"] != batch.pulled or batch.pulled != (
+        counts["loaded"] + counts["quarantined"] + counts["superseded"]
+    ):
+        raise ReconciliationError(
+            f"{batch.source_table} batch {batch.batch_id}: landed {batch.pulled}, validated "
+            f"{counts['pulled']}, loaded {counts['loaded']} + quarantined "
+            f"{counts['quarantined']} + superseded {counts['superseded']}: they must agree"
+        )
+    conn.execute(
+        text("UPDATE load_batch SET loaded = :l, quarantined = :q, superseded = :s, "
+             "status = 'loaded', loaded_at = :at, validation_summary = :v, "
+             "validation_docs = :docs WHERE batch_id = :b"),
+        {"l": counts["loaded"], "q": counts["quarantined"], "s": counts["superseded"],
+         "at": now_text(), "v": json.dumps(summary, ensure_ascii=False, default=str),
+         "docs": docs, "b": batch.batch_id},
     )
-    execute_many(conn, insert, rows)
+    if batch.watermark_to:
+        _advance_watermark(conn, batch.source_table, batch.watermark_to, batch.batch_id)
+    return counts
 
 
-def _keep_rejected(engine: Engine, batch_id: str, table: str, rejected, hashes) -> None:
+def _keep_rejected(engine: Engine, batch: Batch, validation: BatchValidation) -> None:
     """A rejected batch loads nothing, but its quarantine is kept so that the
     data engineers can see what the source sent."""
     with engine.begin() as conn:
-        _quarantine(conn, batch_id, table, rejected.outcome.quarantined, hashes)
+        for verdict in validation.verdicts():
+            _quarantine(conn, batch, verdict.rejections)
         conn.execute(
             text("UPDATE load_batch SET status = 'rejected', quarantined = :q, "
                  "validation_summary = :v, validation_docs = :docs WHERE batch_id = :b"),
-            {"q": len(rejected.outcome.quarantined),
-             "v": json.dumps(rejected.outcome.summary, ensure_ascii=False, default=str),
-             "docs": rejected.outcome.docs_html, "b": batch_id},
+            {"q": validation.summary["quarantined"],
+             "v": json.dumps(validation.summary, ensure_ascii=False, default=str),
+             "docs": validation.docs_page(), "b": batch.batch_id},
         )
 
 

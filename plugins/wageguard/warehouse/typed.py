@@ -12,7 +12,12 @@ from wageguard.identity.person_id import mask_person_id
 
 def fen(value: str | None) -> int | None:
     """Yuan with two decimals to integer fen, exactly."""
-    return None if value is None else int(Decimal(value) * 100)
+    if value is None:
+        return None
+    whole, _, cents = value.partition(".")
+    if whole.isdecimal() and len(cents) == 2 and cents.isdecimal():  # as validated: integers do
+        return int(whole) * 100 + int(cents)
+    return int(Decimal(value) * 100)
 
 
 def day(value: str | None) -> dt.date | None:

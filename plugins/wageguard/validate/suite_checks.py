@@ -1,0 +1,255 @@
+"""A table's Great Expectations suite (expectations/<table>.json) applied to
+its rows chunk by chunk, with the semantics GX's pandas engine gives each
+expectation type the suites use, and results in GX's own shape.
+
+The suites stay the source of truth: this reads them as GX writes them and
+refuses one it cannot honour exactly. What it saves is running GX itself on
+every row: importing GX alone costs seconds per process, and a whole-table
+DataFrame per pull does not fit a province in bounded memory. Every check is
+a pure function of one row, computed once per distinct value, so a province
+costs little more than its distinct dates and codes; tests/test_suite_checks.py
+holds the verdicts and results to GX's on the same rows.
+
+Uniqueness is the one expectation that spans rows. Dedupe has already kept one
+version per record key, so uniqueness over columns that include the key holds
+by construction; a suite asking uniqueness of anything else is refused."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from wageguard.tables import SourceTable
+from wageguard.validate.gx_suites import (
+    EXAMPLES,
+    SUITES_DIR,
+    SuiteError,
+    expectation_columns,
+    expectation_name,
+)
+
+_UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
+
+
+def _strftime(fmt: str) -> Callable[[object], bool]:
+    def parses(value: object) -> bool:
+        try:
+            datetime.strptime(value, fmt)
+        except ValueError:
+            return False
+        return True
+
+    return parses
+
+
+def _value_check(kind: str, kwargs: dict) -> Callable[[object], bool] | None:
+    """Whether one non-null value passes, for the single-column expectations
+    GX evaluates value by value (pandas: str.contains, isin, strptime)."""
+    if kind == "expect_column_values_to_match_regex":
+        pattern = re.compile(kwargs["regex"])
+        return lambda value: pattern.search(str(value)) is not None
+    if kind == "expect_column_values_to_be_in_set":
+        allowed = kwargs["value_set"]
+        return (lambda _value: True) if allowed is None else allowed.__contains__
+    if kind == "expect_column_values_to_match_strftime_format":
+        return _strftime(kwargs["strftime_format"])
+    return None
+
+
+@dataclass
+class _Tally:
+    """What GX reports for one expectation, accumulated over chunks."""
+
+    element_count: int = 0
+    nonnull_count: int | None = 0  # None: the expectation counts nulls as values (not_null)
+    unexpected_count: int = 0
+    examples: list = field(default_factory=list)  # the first EXAMPLES unexpected values
+    counts: Counter = field(default_factory=Counter)  # every unexpected value, for the docs
+
+    def unexpected(self, value: object) -> None:
+        self.unexpected_count += 1
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(value)
+        self.counts[tuple(value) if isinstance(value, list) else value] += 1
+
+
+class _Expectation:
+    def __init__(self, kind: str, kwargs: dict, key: tuple[str, ...], table: str):
+        self.kind, self.kwargs = kind, kwargs
+        self.name = expectation_name(kind, kwargs)
+        self.columns = expectation_columns(kwargs)
+        self.mostly = kwargs.get("mostly", 1.0)
+        self.tally = _Tally(nonnull_count=None if kind.endswith("_not_be_null") else 0)
+        self._value_ok = _value_check(kind, kwargs)
+        self._seen: dict = {}
+        known = self._value_ok or kind in _UNIQUE or kind in (
+            "expect_column_values_to_not_be_null",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+        )
+        if not known:
+            raise SuiteError(
+                f"expectations/{table}.json: {kind} is not among the expectation types "
+                "wageguard applies with GX's semantics; add it to validate/suite_checks.py "
+                "(with its GX equivalence test) before using it in a suite")
+        if kind.startswith("expect_column_pair") and kwargs.get("ignore_row_if") != (
+                "either_value_is_missing"):
+            raise SuiteError(
+                f"expectations/{table}.json: {self.name} must set ignore_row_if to "
+                "either_value_is_missing: dates are compared only when both are known")
+        if kind in _UNIQUE and not set(key) <= set(self.columns):
+            raise SuiteError(
+                f"expectations/{table}.json: {self.name} asks uniqueness of columns that do "
+                f"not include the record key ({', '.join(key)}): only the key is unique by "
+                "construction after dedupe, and uniqueness of other columns would need a "
+                "whole-table pass")
+
+    def check(self, columns: dict[str, list], failures: list[list[str] | None]) -> None:
+        """Appends this expectation's name to failures[i] of each failing row."""
+        tally, n = self.tally, len(failures)
+        tally.element_count += n
+        if self.kind in _UNIQUE:
+            # Every row here holds a distinct record key (see the module docstring);
+            # GX counts the rows that are not wholly missing.
+            cells = zip(*(columns[c] for c in self.columns), strict=True)
+            tally.nonnull_count += sum(any(v is not None for v in row) for row in cells)
+            return
+        if self.kind == "expect_column_pair_values_a_to_be_greater_than_b":
+            self._check_pair(columns, failures)
+            return
+        values = columns[self.columns[0]]
+        if self._value_ok is None:  # not_null
+            for i, value in enumerate(values):
+                if value is None:
+                    self._fail(failures, i, None)
+            return
+        seen, ok = self._seen, self._value_ok
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            tally.nonnull_count += 1
+            passed = seen.get(value)
+            if passed is None:
+                passed = seen[value] = ok(value)
+            if not passed:
+                self._fail(failures, i, value)
+
+    def _check_pair(self, columns: dict[str, list], failures: list[list[str] | None]) -> None:
+        a_values, b_values = columns[self.columns[0]], columns[self.columns[1]]
+        or_equal = bool(self.kwargs.get("or_equal"))
+        for i, (a, b) in enumerate(zip(a_values, b_values, strict=True)):
+            if a is None or b is None:
+                continue
+            self.tally.nonnull_count += 1
+            if not (a >= b if or_equal else a > b):
+                self._fail(failures, i, [a, b])
+
+    def _fail(self, failures: list[list[str] | None], i: int, value: object) -> None:
+        self.tally.unexpected(value)
+        if failures[i] is None:
+            failures[i] = []
+        failures[i].append(self.name)
+
+    def result(self) -> dict:
+        """Summary-sized and JSON-safe, as validate reports it; GX's extra
+        fields (missing counts, value counts) are in `gx_result`."""
+        tally = self.tally
+        return {
+            "expectation": self.name,
+            "type": self.kind,
+            "columns": list(self.columns),
+            "success": self.success,
+            "element_count": tally.element_count,
+            "unexpected_count": tally.unexpected_count,
+            "unexpected_percent": self._percent(),
+            "partial_unexpected_list": list(tally.examples),
+        }
+
+    def _percent(self) -> float | None:
+        tally = self.tally
+        if tally.element_count == 0:
+            return None
+        if tally.nonnull_count is None:
+            return tally.unexpected_count / tally.element_count * 100
+        if tally.nonnull_count == 0:
+            return None
+        return tally.unexpected_count / tally.nonnull_count * 100
+
+    @property
+    def success(self) -> bool:
+        tally = self.tally
+        denominator = (tally.element_count if tally.nonnull_count is None
+                       else tally.nonnull_count)
+        if denominator == 0:
+            return True
+        return (denominator - tally.unexpected_count) / denominator >= self.mostly
+
+    def gx_result(self) -> dict:
+        """The result as GX's SUMMARY format holds it, for the Data Docs page."""
+        tally = self.tally
+        out = {key: value for key, value in self.result().items()
+               if key in ("element_count", "unexpected_count", "unexpected_percent",
+                          "partial_unexpected_list")}
+        if tally.nonnull_count is not None:
+            missing = tally.element_count - tally.nonnull_count
+            total = (tally.unexpected_count / tally.element_count * 100
+                     if tally.element_count else None)
+            out |= {"missing_count": missing,
+                    "missing_percent": missing / tally.element_count * 100
+                    if tally.element_count else None,
+                    "unexpected_percent_total": total,
+                    "unexpected_percent_nonmissing": out["unexpected_percent"]}
+        ranked = sorted(tally.counts.most_common(EXAMPLES), key=lambda x: (-x[1], x[0]))
+        out["partial_unexpected_counts"] = [{"value": v, "count": c} for v, c in ranked]
+        return out
+
+
+class SuiteChecks:
+    """One pull's run of its table's suite; `check` each chunk of live rows in
+    order, then read `results`."""
+
+    def __init__(self, table: SourceTable, directory: Path = SUITES_DIR):
+        path = directory / f"{table.name}.json"
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        if spec.get("name") != table.name:
+            raise SuiteError(f"{path}: suite is named {spec.get('name')!r}, "
+                             f"expected {table.name!r}")
+        self.table = table.name
+        expectations = [_Expectation(e["type"], e.get("kwargs", {}), table.key, table.name)
+                        for e in spec.get("expectations", [])]
+        # GX reports (and so names a row's failures) grouped by the columns an
+        # expectation reads, in the order those first appear in the suite.
+        domains: dict[tuple[str, ...], int] = {}
+        for expectation in expectations:
+            domains.setdefault(tuple(expectation.columns), len(domains))
+        self.expectations = sorted(expectations, key=lambda e: domains[tuple(e.columns)])
+        for expectation in self.expectations:
+            unknown = set(expectation.columns) - set(table.columns)
+            if unknown:
+                raise SuiteError(f"{path}: {expectation.name} names columns the table does "
+                                 f"not have: {', '.join(sorted(unknown))}")
+        self.rows = 0
+
+    def check(self, columns: dict[str, list], count: int) -> list[list[str] | None]:
+        """The names of the expectations each of `count` rows fails (None: none),
+        in suite order."""
+        failures: list[list[str] | None] = [None] * count
+        for expectation in self.expectations:
+            expectation.check(columns, failures)
+        self.rows += count
+        return failures
+
+    @property
+    def success(self) -> bool:
+        return all(e.success for e in self.expectations)
+
+    def results(self) -> list[dict]:
+        return [e.result() for e in self.expectations]
+
+    def gx_results(self) -> list[tuple[str, dict, bool, dict]]:
+        """(type, kwargs, success, GX result) per expectation, for the Data Docs."""
+        return [(e.kind, e.kwargs, e.success, e.gx_result()) for e in self.expectations]

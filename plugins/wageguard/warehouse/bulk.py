@@ -1,0 +1,84 @@
+"""Writing many rows at once, the fast way each warehouse offers: executemany
+straight to SQLite, COPY into PostgreSQL. The one place the two warehouses are
+written differently; SQLAlchemy's per-row parameter handling is bypassed, as it
+costs more than the write itself at province scale."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import Connection
+
+Row = Sequence[object]
+
+
+def is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Row], *,
+               may_exist: bool) -> None:
+    """Insert `rows` (tuples in `columns` order) into `table` within the
+    connection's transaction. With `may_exist`, a row whose primary key is
+    already there is skipped, as a re-pulled version or a re-loaded bundle is;
+    without it, every row is new (a fresh batch) and goes in directly."""
+    names = ", ".join(columns)
+    driver = conn.connection.driver_connection
+    if not is_postgres(conn):
+        marks = ", ".join("?" * len(columns))
+        skip = " ON CONFLICT DO NOTHING" if may_exist else ""
+        driver.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}){skip}", rows)
+        return
+    cursor = driver.cursor()
+    if not may_exist:
+        _copy(cursor, table, names, rows)
+        return
+    # COPY cannot skip a conflicting row: copy into a private staging table,
+    # then keep what is new.
+    stage = f"stage_{table}"
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) "
+                   "ON COMMIT DELETE ROWS")
+    _copy(cursor, stage, names, rows)
+    cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
+                   "ON CONFLICT DO NOTHING")
+    cursor.execute(f"TRUNCATE {stage}")
+
+
+def _copy(cursor, table: str, names: str, rows: Iterable[Row]) -> None:
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def refresh_statistics(conn: Connection, tables: Iterable[str]) -> None:
+    """PostgreSQL plans from statistics that a bulk load leaves stale: without
+    them a rule over freshly loaded tables can run a hundred times slower.
+    SQLite's planner needs none for these tables."""
+    if is_postgres(conn):
+        for table in tables:
+            conn.exec_driver_sql(f"ANALYZE {table}")
+
+
+def lock_for_writing(conn: Connection, table: str) -> None:
+    """Hold `table` against other writers until commit, so that what a load
+    decides from its contents stays true while it writes. SQLite's write
+    transaction already holds the whole database."""
+    if is_postgres(conn):
+        conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+@contextmanager
+def bulk_work() -> Iterator[None]:
+    """Bulk work builds millions of short-lived, acyclic objects (decoded
+    records, rows); the cycle collector would walk the whole process heap,
+    Airflow's included, again and again while they are built, tripling the
+    cost. Cycles made meanwhile are collected when it resumes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
