@@ -141,6 +141,19 @@ def check_broker(url: str) -> None:
             "start Redis (redis-server) or RabbitMQ, or give --broker") from exc
 
 
+def forget_queue(url: str, queue: str) -> None:
+    """Deletes the run's own queue and exchange (Celery names both after the
+    queue) from the broker, which would otherwise keep them for good."""
+    from kombu import Connection, Exchange, Queue
+
+    with Connection(url, connect_timeout=5) as conn:
+        exchange = Exchange(queue)(conn.default_channel)
+        bound = Queue(queue, exchange, routing_key=queue)(conn.default_channel)
+        bound.declare()  # the delete below needs the binding known on this channel
+        bound.delete()
+        exchange.delete()
+
+
 def shown_broker(url: str) -> str:
     from kombu.utils.url import maybe_sanitize_url
 
@@ -430,6 +443,8 @@ def run_night_on_cluster(run_date: dt.date, cluster: Cluster, env: dict[str, str
         run = metadata.run(run_id)
     finally:
         metadata.dispose()
+        if cluster.executor == "celery":
+            forget_queue(cluster.broker_url, queue)
     return NightOnCluster(
         run_id=run_id, run_seconds=(run["end_date"] - run["start_date"]).total_seconds(),
         total_seconds=time.monotonic() - started, tasks=tasks)
