@@ -141,17 +141,23 @@ def check_broker(url: str) -> None:
             "start Redis (redis-server) or RabbitMQ, or give --broker") from exc
 
 
-def forget_queue(url: str, queue: str) -> None:
+def forget_queue(url: str, queue: str) -> bool:
     """Deletes the run's own queue and exchange (Celery names both after the
-    queue) from the broker, which would otherwise keep them for good."""
+    queue) from the broker, which would otherwise keep them for good; whether
+    it could."""
     from kombu import Connection, Exchange, Queue
+    from kombu.exceptions import KombuError
 
     with Connection(url, connect_timeout=5) as conn:
-        exchange = Exchange(queue)(conn.default_channel)
-        bound = Queue(queue, exchange, routing_key=queue)(conn.default_channel)
-        bound.declare()  # the delete below needs the binding known on this channel
-        bound.delete()
-        exchange.delete()
+        try:
+            exchange = Exchange(queue)(conn.default_channel)
+            bound = Queue(queue, exchange, routing_key=queue)(conn.default_channel)
+            bound.declare()  # the delete below needs the binding known on this channel
+            bound.delete()
+            exchange.delete()
+        except (*conn.connection_errors, *conn.channel_errors, KombuError):
+            return False
+    return True
 
 
 def shown_broker(url: str) -> str:
@@ -443,8 +449,9 @@ def run_night_on_cluster(run_date: dt.date, cluster: Cluster, env: dict[str, str
         run = metadata.run(run_id)
     finally:
         metadata.dispose()
-        if cluster.executor == "celery":
-            forget_queue(cluster.broker_url, queue)
+        # A broker gone by now must not hide how the run ended.
+        if cluster.executor == "celery" and not forget_queue(cluster.broker_url, queue):
+            say(f"      the broker did not answer: queue {queue} is left on it")
     return NightOnCluster(
         run_id=run_id, run_seconds=(run["end_date"] - run["start_date"]).total_seconds(),
         total_seconds=time.monotonic() - started, tasks=tasks)
