@@ -2,13 +2,15 @@
 #   make demo   run one night end to end on the embedded warehouse (3,000 projects)
 #   make test   run the test suite (starts the local PostgreSQL if it is down,
 #               installs headless Chromium if missing)
+#   make bench  the province-scale benchmark (docs/benchmarks.md), e.g.
+#               make bench ARGS="--projects 5000 20000 50000 --backend sqlite postgresql"
 
 UV_VERSION := 0.13.8
 PYTHON ?= python3
 # uv lives in a small venv of its own, so the set-up needs nothing but Python.
 UV := .tools/bin/uv
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint bench
 .DEFAULT_GOAL := demo
 
 $(UV):
@@ -24,6 +26,9 @@ demo: setup
 test: setup
 	scripts/prepare-test-machine
 	.venv/bin/pytest $(ARGS)
+
+bench: setup
+	.venv/bin/wageguard bench $(ARGS)
 
 lint: setup
 	.venv/bin/ruff check plugins dags tests

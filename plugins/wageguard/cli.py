@@ -13,6 +13,8 @@
     wageguard verify  check a downloaded blacklist export with the public key
     wageguard airflow ARGS...
                       the Airflow CLI with this repository's DAGs and AIRFLOW_HOME
+    wageguard bench   time the nightly pipeline on generated provinces against the
+                      straightforward way, and check the targets (docs/benchmarks.md)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+from wageguard.bench import options as bench_options
 from wageguard.cluster_night import DEFAULT_BROKER_URL, DEFAULT_METADATA_URL, EXECUTORS
 from wageguard.plan import DAG_ID
 
@@ -257,6 +260,12 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     return airflow(args.airflow_args, env, check=False).returncode
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from wageguard.bench.run import run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wageguard", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -330,6 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         "airflow", help="run the Airflow CLI on this repository (e.g. dags test, backfill)")
     passthrough.add_argument("airflow_args", nargs=argparse.REMAINDER)
     passthrough.set_defaults(func=cmd_airflow)
+    bench = commands.add_parser(
+        "bench", help="time the pipeline on generated provinces (docs/benchmarks.md)")
+    bench_options.add_arguments(bench)
+    bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 

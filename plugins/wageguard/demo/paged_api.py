@@ -156,6 +156,7 @@ class PagedJsonApi:
         self._fault_draws = random.Random(self.faults.seed)
         self._fault_lock = threading.Lock()
         self._throttled_until = 0.0
+        self.first_request_at: float | None = None  # wall time, for timing a night's pulls
 
     def add_record(self, path: str, record: dict) -> None:
         """Write a record (a new version, or a new id) as the source system would."""
@@ -169,6 +170,8 @@ class PagedJsonApi:
     def respond(
         self, path: str, query: Mapping[str, list[str]], headers: Mapping[str, str]
     ) -> Response:
+        if self.first_request_at is None:
+            self.first_request_at = time.time()
         endpoint = self._endpoints.get(path)
         if endpoint is None:
             return Response(404, _json({"error": f"no endpoint {path}"}), {})

@@ -38,7 +38,7 @@ def government(value: str | None) -> int:
 
 # target table -> {target column: (source column, conversion)}; columns not
 # listed are copied as they are.
-_CONVERSIONS = {
+CONVERSIONS = {
     "projects": {
         "contract_amount_fen": ("contract_amount", fen),
         "contract_signed_on": ("contract_signed_on", day),
@@ -123,7 +123,7 @@ def typed_columns(table: str, columns: dict[str, list], target_columns: list[str
     A tombstone voids its record: only its identity (key, updated_at, deleted)
     was checked, so only that is typed; the rest of what it carried stays in
     its landed payload."""
-    conversions = _CONVERSIONS[table]
+    conversions = CONVERSIONS[table]
     voided = [i for i, dead in enumerate(tombstones) if dead]
     out = []
     for column in target_columns:

@@ -1,0 +1,136 @@
+"""`wageguard bench`: for each world size and warehouse backend, generate the
+province, run the real first night under `airflow dags test`, the raw-write
+ceiling of the rows it loaded, the straightforward way beside it on the same
+world, and an incremental night with a share of the records changed; print
+every figure and the targets."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from wageguard.airflow_env import base_env, ensure_metadata_db
+from wageguard.bench.ceiling import raw_write_rate
+from wageguard.bench.dag_parse import dag_parse_seconds
+from wageguard.bench.night import run_night
+from wageguard.bench.options import PROVINCE, add_arguments
+from wageguard.bench.report import Result, size_report, targets
+from wageguard.bench.warehouse import PENDING_INDEXES, fresh_warehouse
+from wageguard.demo.night_after import the_night_after
+from wageguard.demo.sources import running_sources
+from wageguard.demo.world import World, generate_world
+from wageguard.exports.signing import KEY_FILE_ENV, generate_key_pair
+from wageguard.paths import var_dir
+
+
+def machine() -> str:
+    memory = psutil.virtual_memory().total / 2**30
+    return (f"{platform.node()}: {psutil.cpu_count()} cores ({platform.processor() or '?'}), "
+            f"{memory:.0f} GB, {platform.python_implementation()} {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def _served(world: World) -> int:
+    return sum(len(world.rows(t)) for t in (
+        "projects", "wage_accounts", "wage_deposits", "realname_monthly", "enterprises",
+        "list_entries", "investment_projects", "fund_disbursements"))
+
+
+def run_baseline(world: World, warehouse_url: str, workdir: Path, env: dict) -> dict:
+    """The straightforward way in a process of its own, against `world` served fresh."""
+    with running_sources(world, workdir=workdir / "sources-baseline", ports=(0, 0, 0),
+                         clock=lambda: world.as_of) as src:
+        spec = {"housing": {"url": src.housing_url, "token": src.token},
+                "credit": {"url": src.credit_url, "api_key": src.api_key},
+                "exchange_dir": str(src.exchange_dir), "run_date": world.run_date.isoformat(),
+                "warehouse_url": warehouse_url}
+        with (workdir / "baseline.log").open("w", encoding="utf-8") as log:
+            done = subprocess.run([sys.executable, "-m", "wageguard.bench.baseline",
+                                   json.dumps(spec)], env=env, stdout=subprocess.PIPE,
+                                  stderr=log, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the baseline failed; see {workdir / 'baseline.log'}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(args: argparse.Namespace, backend: str, projects: int, env: dict,
+            parse: tuple[float, float], workdir: Path) -> Result:
+    folder = workdir / f"{backend}-{projects}"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "airflow.log"
+    log.unlink(missing_ok=True)
+    started = time.monotonic()
+    world = generate_world(projects=projects, seed=args.seed, run_date=args.date)
+    print(f"-- {projects:,} projects on {backend}: world generated in "
+          f"{time.monotonic() - started:.0f} s; first night …", flush=True)
+    night_env = {**env, "WAGEGUARD_OUTPUT_DIR": str(folder / "output")}
+    warehouse = fresh_warehouse(backend, folder, "warehouse", args.pg_url)
+    result = Result(backend=backend, projects=projects, served=_served(world),
+                    first=run_night(world, env=night_env, warehouse_url=warehouse,
+                                    workdir=folder, log_file=log),
+                    dag_parse=parse,
+                    notes=[(f"  (indexes GI1 needs, pending a schema migration, were added: "
+                           f"{len(PENDING_INDEXES)})")])
+    result.ceiling = raw_write_rate(warehouse)
+    if not args.no_baseline:
+        print("   the straightforward way …", flush=True)
+        result.baseline = run_baseline(
+            world, fresh_warehouse(backend, folder, "baseline", args.pg_url), folder, env)
+    if not args.no_incremental:
+        print(f"   incremental night ({args.changed:.0%} changed) …", flush=True)
+        result.incremental = run_night(the_night_after(world, args.changed), env=night_env,
+                                       warehouse_url=warehouse, workdir=folder, log_file=log)
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    workdir = (args.workdir or var_dir("bench")).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = base_env(workdir)
+    if not (workdir / "keys" / "signing_key.pem").exists():
+        generate_key_pair(workdir / "keys")
+    env[KEY_FILE_ENV] = str(workdir / "keys" / "signing_key.pem")
+    for name in [n for n in env if n.startswith(("WAGEGUARD_", "AIRFLOW_CONN_"))]:
+        if name not in ("WAGEGUARD_HOME", KEY_FILE_ENV):
+            del env[name]  # the benchmark's own warehouse, outputs and sources only
+    print(f"wageguard benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}, {machine()}")
+    print(f"preparing Airflow's metadata database in {env['AIRFLOW_HOME']} …", flush=True)
+    ensure_metadata_db(env, workdir / "airflow-db.log")
+    parse = dag_parse_seconds(env)
+    print(f"DAG files: importing Airflow {parse[0]:.2f} s, parsing dags/ beyond it "
+          f"{parse[1]:.2f} s\n")
+    results = []
+    for backend in args.backend:
+        for projects in args.projects:
+            results.append(measure(args, backend, projects, env, parse, workdir))
+            print("\n".join(size_report(results[-1])) + "\n", flush=True)
+    checks = targets(results, PROVINCE)
+    print("targets (issue #8), on this machine:")
+    print("\n".join(t.line() for t in checks))
+    if args.json:
+        args.json.write_text(json.dumps({
+            "machine": machine(), "results": [dataclasses.asdict(r) for r in results],
+            "targets": [dataclasses.asdict(t) for t in checks],
+        }, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="wageguard bench", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
