@@ -4,7 +4,7 @@ and the network and the warehouse are never waited on together."""
 
 from __future__ import annotations
 
-import marshal
+import pickle
 import tempfile
 from collections.abc import Iterator
 
@@ -20,7 +20,7 @@ class Spool:
     def add(self, records: list) -> None:
         self._file.seek(0, 2)
         self._pages.append(self._file.tell())
-        marshal.dump(records, self._file)
+        pickle.dump(records, self._file, pickle.HIGHEST_PROTOCOL)
         self._count += len(records)
 
     def __len__(self) -> int:
@@ -29,4 +29,4 @@ class Spool:
     def __iter__(self) -> Iterator:
         for offset in self._pages:
             self._file.seek(offset)
-            yield from marshal.load(self._file)
+            yield from pickle.load(self._file)

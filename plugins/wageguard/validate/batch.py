@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import json
-import marshal
+import pickle
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -26,6 +26,13 @@ from wageguard.validate.suite_checks import SuiteChecks
 # Records per chunk: large enough that per-chunk costs vanish, small enough
 # that a chunk of the widest table stays a few megabytes.
 CHUNK = 10_000
+
+
+def _rows_of(columns: dict[str, list], rows: list[int], count: int) -> dict[str, list]:
+    """The columns of `rows` out of `count` (often all of them: then as they are)."""
+    if len(rows) == count:
+        return columns
+    return {c: [values[i] for i in rows] for c, values in columns.items()}
 
 
 class BatchValidation:
@@ -46,13 +53,14 @@ class BatchValidation:
         normalised = normalise(self.table, records)
         self._versions.add(normalised.columns, payload_hashes)
         self._chunks.append((self.pulled, self._spool.tell()))
-        marshal.dump((payload_hashes, list(normalised.columns.values()),
-                      dict(normalised.problems), dict(normalised.changes)), self._spool)
+        pickle.dump((payload_hashes, list(normalised.columns.values()),
+                     dict(normalised.problems), dict(normalised.changes)), self._spool,
+                    pickle.HIGHEST_PROTOCOL)
         self.pulled += len(records)
 
     def _chunk(self, index: int) -> tuple[list[str], dict[str, list], dict, dict]:
         self._spool.seek(self._chunks[index][1])
-        hashes, columns, problems, changes = marshal.load(self._spool)
+        hashes, columns, problems, changes = pickle.load(self._spool)
         return hashes, dict(zip(self.table.columns, columns, strict=True)), problems, changes
 
     def _canonical_rows(self, positions: list[int]) -> dict[int, str]:
@@ -94,8 +102,7 @@ class BatchValidation:
             deleted = columns.get("deleted") or [None] * len(kept)
             live = [i for i, keep in enumerate(kept) if keep and deleted[i] is not True]
             tombstones += sum(kept) - len(live)
-            failures = checks.check({c: [v[i] for i in live] for c, v in columns.items()},
-                                    len(live))
+            failures = checks.check(_rows_of(columns, live, len(kept)), len(live))
             verdict = split_chunk(
                 self.table, start, columns, hashes, kept, rejected_by_chunk[index], problems,
                 {live[j]: failed for j, failed in enumerate(failures) if failed},

@@ -34,6 +34,10 @@ def _as_is(raw: object) -> object:
     return raw
 
 
+def _unknown(text: str) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -45,6 +49,11 @@ class Kind:
     # millions of "changes" that say nothing.
     promised: Callable[[object], bool] = _never
     shown: Callable[[object], object] = _as_is  # the raw value as a change shows it
+    # The value of a string spelt as the contract promises, computed directly,
+    # with nothing to record; None: read it the long way. Most of a province is
+    # typed right, and this is far cheaper than reading a value that repeats
+    # nowhere (an identifier, a timestamp, an amount).
+    quick: Callable[[str], object] = _unknown
 
 
 @dataclass
@@ -77,6 +86,7 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
 _DIGITS = re.compile(r"\d+", re.ASCII)
 _PLAIN_AMOUNT = re.compile(r"(?P<whole>\d{1,20})(?:\.(?P<fraction>\d+))?", re.ASCII)
 _WAN_AS_PROMISED = re.compile(r"\d+(?:\.\d{1,6})?", re.ASCII)
+_WAN_AMOUNT = re.compile(r"(?P<whole>\d{1,20})(?:\.(?P<fraction>\d{1,6}))?", re.ASCII)
 _FEN = decimal.Decimal("0.01")
 # Inexact is trapped so that an amount off the fen (or too long to multiply
 # exactly) raises instead of being rounded.
@@ -199,16 +209,43 @@ def _spelt(pattern: re.Pattern) -> Callable[[object], bool]:
     return lambda raw: isinstance(raw, str) and pattern.fullmatch(raw) is not None
 
 
-TEXT = Kind("text", _scalar(str))
-CODE = Kind("code", _scalar(str.upper))
-DATE = Kind("date", _scalar(_date))
-TIMESTAMP = Kind("timestamp", _scalar(_timestamp))
-MONEY = Kind("money", _scalar(_money(1)))
-MONEY_WAN = Kind("money_wan", _scalar(_money(10_000)), promised=_spelt(_WAN_AS_PROMISED))
+def _trimmed(text: str) -> str | None:
+    """`text` when NFKC and trimming leave it as it is."""
+    return text if text != "" and text.strip() == text and (
+        text.isascii() or unicodedata.is_normalized("NFKC", text)) else None
+
+
+def _as_spelt(pattern: str) -> Callable[[str], str | None]:
+    """`text` when spelt in full by `pattern` (ASCII), which only reading's own
+    output matches."""
+    spelling = re.compile(pattern, re.ASCII)
+    return lambda text: text if spelling.fullmatch(text) else None
+
+
+def _wan_as_promised(text: str) -> str | None:
+    """万元 with up to 6 decimals, in yuan: exact in integer fen."""
+    amount = _WAN_AMOUNT.fullmatch(text)
+    if amount is None:
+        return None
+    fen = int(amount["whole"]) * 1_000_000 + int((amount["fraction"] or "0").ljust(6, "0"))
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+TEXT = Kind("text", _scalar(str), quick=_trimmed)
+CODE = Kind("code", _scalar(str.upper),
+            quick=lambda text: text if _trimmed(text) and text.upper() == text else None)
+# An ISO date and a Shanghai timestamp read as themselves, valid or not: an
+# impossible one (2026-13-45) is left as typed, for validation to quarantine.
+DATE = Kind("date", _scalar(_date), quick=_as_spelt(r"\d{4}-\d{2}-\d{2}"))
+TIMESTAMP = Kind("timestamp", _scalar(_timestamp), quick=_as_spelt(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.(?!000000)\d{6})?\+08:00"))
+MONEY = Kind("money", _scalar(_money(1)), quick=_as_spelt(r"(?:0|[1-9]\d{0,19})\.\d{2}"))
+MONEY_WAN = Kind("money_wan", _scalar(_money(10_000)), promised=_spelt(_WAN_AS_PROMISED),
+                 quick=_wan_as_promised)
 COUNT = Kind(
     "count", _scalar(_count), promised=lambda raw: type(raw) is int  # a JSON integer
 )
-MONTH = Kind("month", _scalar(_month))
+MONTH = Kind("month", _scalar(_month), quick=_as_spelt(r"\d{4}-(?:0[1-9]|1[0-2])"))
 MONTH_COMPACT = Kind("month", _scalar(_month), promised=_spelt(_COMPACT_MONTH))
 FLAG = Kind("flag", _flag)
 NAMES = Kind("names", _names, shown=_json_if_list)
@@ -288,10 +325,14 @@ def normalise(table: SourceTable, records: list) -> Normalised:
     for column, path in _source_paths(table).items():
         kind = kind_of(table, column)
         read, shown, promised, name = kind.read, kind.shown, kind.promised, kind.name
+        quick = kind.quick
         seen: dict[object, tuple[object, str | None, bool]] = {}
         values = []
         append = values.append
         for i, raw in enumerate(_raw_values(records, path, problems)):
+            if raw.__class__ is str and (value := quick(raw)) is not None:
+                append(value)
+                continue
             # The type is part of the key so that 1, 1.0 and True stay apart.
             memo = raw if raw.__class__ is str else (raw.__class__, raw)
             try:

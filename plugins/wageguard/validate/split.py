@@ -95,7 +95,8 @@ def split_chunk(table: SourceTable, start: int, columns: dict[str, list], hashes
     return ChunkVerdict(
         positions=[start + i for i in good],
         payload_hashes=[hashes[i] for i in good],
-        columns={c: [values[i] for i in good] for c, values in columns.items()},
+        columns=(columns if len(good) == len(kept)
+                 else {c: [values[i] for i in good] for c, values in columns.items()}),
         tombstones=[deleted[i] is True for i in good],
         rejections=[Rejection(start + i, key(i), bad[i]) for i in sorted(bad)],
         changes=[{"key": key(i), "column": column, "before": before, "after": after,

@@ -62,11 +62,6 @@ def _already_loaded(conn: Connection, batch_id: str) -> dict | None:
 
 
 def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_share: int) -> dict:
-    with bulk_work():
-        return _load(engine, batch_id, float(max_bad_share), min_rows_for_share)
-
-
-def _load(engine: Engine, batch_id: str, max_bad_share: float, min_rows_for_share: int) -> dict:
     # Reading and normalising the pull (most of validating it) runs outside
     # any write transaction, so parallel loads hold the embedded warehouse's
     # single write lock only to write.
@@ -78,8 +73,9 @@ def _load(engine: Engine, batch_id: str, max_bad_share: float, min_rows_for_shar
             return {"batch_id": batch_id, **done}
         batch = read_batch(conn, batch_id)
         validation = BatchValidation(BY_NAME[batch.source_table])
-        for hashes, records in landed_records(conn, batch, CHUNK):
-            validation.add(records, hashes)
+        with bulk_work():
+            for hashes, records in landed_records(conn, batch, CHUNK):
+                validation.add(records, hashes)
     table = batch.source_table
     full_pull = batch.watermark_from is None
     allow_empty = not (full_pull and table in NEVER_EMPTY_WHEN_FULL)
@@ -91,16 +87,17 @@ def _load(engine: Engine, batch_id: str, max_bad_share: float, min_rows_for_shar
                 return {"batch_id": batch_id, **done}
             writer = _VersionWriter(conn, batch, columns)
             verdicts = validation.verdicts()
-            while True:
-                step = time.monotonic()
-                verdict = next(verdicts, None)
-                seconds["validate"] += time.monotonic() - step
-                if verdict is None:
-                    break
-                step = time.monotonic()
-                writer.write(verdict)
-                seconds["load"] += time.monotonic() - step
-            validation.judge(max_bad_share, min_rows_for_share, allow_empty)
+            with bulk_work():
+                while True:
+                    step = time.monotonic()
+                    verdict = next(verdicts, None)
+                    seconds["validate"] += time.monotonic() - step
+                    if verdict is None:
+                        break
+                    step = time.monotonic()
+                    writer.write(verdict)
+                    seconds["load"] += time.monotonic() - step
+            validation.judge(float(max_bad_share), min_rows_for_share, allow_empty)
             step = time.monotonic()
             docs = validation.docs_page()
             seconds["validate"] += time.monotonic() - step

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from wageguard.landing.store import now_text
+from wageguard.warehouse.bulk import refresh_statistics
 from wageguard.warehouse.sqlfiles import files_in, run_file
 from wageguard.warehouse.values import as_date
 
@@ -91,6 +92,8 @@ def build_snapshots(conn: Connection, view: NightView) -> dict[str, int]:
     params = {"run_date": view.run_date, "cutoff": view.knowledge_cutoff}
     for path in files_in("core"):
         run_file(conn, path, params)
+    # The night's resolution and rules plan their joins over these fresh rows.
+    refresh_statistics(conn, NIGHT_TABLES[:6])
     counts = {}
     for table in NIGHT_TABLES[:6]:
         counts[table] = conn.execute(
