@@ -55,8 +55,11 @@ def _copy(cursor, table: str, names: str, rows: Iterable[Row]) -> None:
 def refresh_statistics(conn: Connection, tables: Iterable[str]) -> None:
     """PostgreSQL plans from statistics that a bulk load leaves stale: without
     them a rule over freshly loaded tables can run a hundred times slower.
-    SQLite's planner needs none for these tables."""
+    What the plans need is each table's size and the rough spread of its
+    values, which a sample of a few thousand rows gives at a tenth of the
+    default sample's cost. SQLite's planner needs none for these tables."""
     if is_postgres(conn):
+        conn.exec_driver_sql("SET LOCAL default_statistics_target = 10")
         for table in tables:
             conn.exec_driver_sql(f"ANALYZE {table}")
 
