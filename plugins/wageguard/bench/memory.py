@@ -11,9 +11,10 @@ import psutil
 
 
 class MemorySampler:
-    """Samples the summed RSS of this process's descendants (a run it
-    started), or of this process itself with `own=True`, every `interval`
-    seconds between `with` and its end."""
+    """Samples the RSS of the largest of this process's descendants (the run
+    it started: a fork sharing its pages would be counted twice in a sum), or
+    of this process itself with `own=True`, every `interval` seconds between
+    `with` and its end."""
 
     def __init__(self, *, own: bool = False, interval: float = 0.02):
         self._own, self._interval = own, interval
@@ -32,15 +33,14 @@ class MemorySampler:
     def _run(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            watched = [me] if self._own else me.children(recursive=True)
-            total = 0
-            for process in watched:
+            largest = 0
+            for process in [me] if self._own else me.children(recursive=True):
                 try:
-                    total += process.memory_info().rss
+                    largest = max(largest, process.memory_info().rss)
                 except psutil.Error:  # ended between listing and reading
                     continue
-            if watched:
-                self.samples.append((time.time(), total))
+            if largest:
+                self.samples.append((time.time(), largest))
             self._stop.wait(self._interval)
 
     def peak_mb(self, start: float | None = None, end: float | None = None) -> float:

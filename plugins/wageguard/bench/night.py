@@ -19,7 +19,7 @@ from wageguard.plan import DAG_ID
 from wageguard.warehouse.engine import make_engine
 
 # What each stage's rows are, as its ledger entry counts them.
-_ROWS = {"extract": "rows_out", "validate": "rows_in", "docs": "rows_in", "load": "rows_out",
+_ROWS = {"extract": "rows_out", "validate": "rows_in", "docs": "rows_out", "load": "rows_out",
          "merge": "rows_out", "rules": "rows_out", "export": "rows_out"}
 
 
