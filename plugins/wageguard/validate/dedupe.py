@@ -51,6 +51,13 @@ def _instant(text: str | None) -> int | None:
     return None if moment is None else (moment - _EPOCH) // _MICROSECOND
 
 
+def _joined(parts: list[np.ndarray], rows: np.ndarray | None = None) -> np.ndarray:
+    """The chunks' arrays as one (then the chunks are let go), at `rows` only."""
+    whole = np.concatenate(parts)
+    parts.clear()
+    return whole if rows is None or len(rows) == len(whole) else whole[rows]
+
+
 class Versions:
     """The index of one pull: `add` each chunk's normalised columns (records in
     pull order), then `settle`."""
@@ -90,34 +97,42 @@ class Versions:
         self.count += n
 
     def settle(self, canonical_rows: Callable[[list[int]], dict[int, str]]) -> Deduped:
-        """Decide which version of each key is kept. `canonical_rows` gives the
+        """Decide, once, which version of each key is kept. `canonical_rows` gives the
         normalised content of the few versions that must be compared, as
         canonical text, by position."""
         n = self.count
         kept = np.zeros(n, dtype=bool)
         if n == 0:
             return Deduped(kept, 0, {}, 0)
-        orderable = np.concatenate(self._orderable)
-        positions = np.nonzero(orderable)[0]
-        keys = np.concatenate(self._keys)[positions]
-        instants = np.concatenate(self._instants)[positions]
-        contents = np.concatenate(self._contents)[positions]
+        # A province's pull is millions of records: every array here is n
+        # long, so each is made once, in the narrowest type, and let go early.
+        positions = np.flatnonzero(_joined(self._orderable)).astype(np.int32)
+        keys = _joined(self._keys, positions)
+        instants = _joined(self._instants, positions)
+        contents = _joined(self._contents, positions)
         # Grouped by key; in a group the latest first, then in pull order.
         order = np.lexsort((positions, -instants, keys[:, 1], keys[:, 0]))
-        keys, instants, contents = keys[order], instants[order], contents[order]
-        positions = positions[order]
-        starts = np.ones(len(positions), dtype=bool)
-        starts[1:] = (keys[1:] != keys[:-1]).any(axis=1)
-        group = np.cumsum(starts) - 1
-        kept[positions[starts]] = True
-        superseded = len(positions) - int(starts.sum())
+        starts = np.ones(len(order), dtype=bool)
+        for half in (0, 1):
+            part = keys[order, half]
+            starts[1:] &= part[1:] == part[:-1]
+            del part
+        starts[1:] = ~starts[1:]
+        del keys
+        positions, instants, contents = positions[order], instants[order], contents[order]
+        del order
+        group = np.cumsum(starts, dtype=np.int32) - 1
+        firsts = np.flatnonzero(starts)
+        kept[positions[firsts]] = True
+        superseded = len(positions) - len(firsts)
         rejected = dict(self._unorderable)
         # A group's candidates: every version (snapshot) or those at its latest
         # instant (latest wins). Payloads that differ may still normalise alike,
         # so only those groups are compared on content.
-        candidate = (instants == instants[starts][group] if self.latest_wins
+        candidate = (instants == instants[firsts][group] if self.latest_wins
                      else np.ones(len(positions), dtype=bool))
-        differs = candidate & (contents != contents[starts][group])
+        del instants
+        differs = candidate & (contents != contents[firsts][group])
         doubtful = candidate & np.isin(group, np.unique(group[differs]))
         tied, conflicts = 0, []
         if doubtful.any():
