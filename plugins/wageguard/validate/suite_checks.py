@@ -34,6 +34,9 @@ from wageguard.validate.gx_suites import (
 )
 
 _UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
+# Verdicts remembered per expectation: dates and codes repeat, amounts and
+# identifiers do not, and a province's worth of them must not pile up.
+_REMEMBERED = 50_000
 
 
 def _strftime(fmt: str) -> Callable[[object], bool]:
@@ -127,6 +130,8 @@ class _Expectation:
                 if value is None:
                     self._fail(failures, i, None)
             return
+        if len(self._seen) > _REMEMBERED:
+            self._seen.clear()
         seen, ok = self._seen, self._value_ok
         for i, value in enumerate(values):
             if value is None:

@@ -36,10 +36,10 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
         _copy(cursor, table, names, rows)
         return
     # COPY cannot skip a conflicting row: copy into a private staging table,
+    # made afresh in each transaction (in the table's shape of the moment),
     # then keep what is new.
     stage = f"stage_{table}"
-    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) "
-                   "ON COMMIT DELETE ROWS")
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DROP")
     _copy(cursor, stage, names, rows)
     cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
                    "ON CONFLICT DO NOTHING")
