@@ -8,9 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 from wageguard.landing.store import land
-from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.load import load_batch
-from wageguard.warehouse.migrate import migrate
 
 D = dt.date(2026, 11, 21)
 STAMP = "2026-11-20T10:00:00+08:00"
@@ -27,14 +25,6 @@ def project(n: int, **changes) -> dict:
         "completed_on": None, "status": "under_construction", "updated_at": STAMP,
         "deleted": False,
     } | changes
-
-
-@pytest.fixture
-def engine(warehouse_url):
-    engine = make_engine(warehouse_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def _land(engine, table: str, records: list) -> str:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from wageguard.paths import home_dir, project_dir
@@ -45,6 +46,23 @@ def http_connection(url: str, *, secret: str | None, login: str | None = None) -
 
 def folder_connection(path: Path) -> str:
     return json.dumps({"conn_type": "fs", "extra": {"path": str(path)}})
+
+
+@contextmanager
+def demo_source_connections(world, workdir: Path):
+    """Serves `world` on free ports (with the credentials WAGEGUARD_DEMO_TOKEN /
+    WAGEGUARD_DEMO_API_KEY when set) and yields the running sources with the
+    AIRFLOW_CONN_* variables that point the DAG at them."""
+    from wageguard.demo.sources import running_sources
+
+    with running_sources(world, workdir=workdir, ports=(0, 0, 0), clock=lambda: world.as_of,
+                         token=os.environ.get("WAGEGUARD_DEMO_TOKEN"),
+                         api_key=os.environ.get("WAGEGUARD_DEMO_API_KEY")) as src:
+        yield src, {
+            "AIRFLOW_CONN_HOUSING_API": http_connection(src.housing_url, secret=src.token),
+            "AIRFLOW_CONN_CREDIT_API": http_connection(src.credit_url, secret=src.api_key),
+            "AIRFLOW_CONN_DEVREFORM_EXCHANGE": folder_connection(src.exchange_dir),
+        }
 
 
 def airflow(args: list[str], env: dict[str, str], log_file: Path | None = None,

@@ -60,13 +60,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from wageguard.airflow_env import (
         airflow,
         base_env,
+        demo_source_connections,
         ensure_metadata_db,
-        folder_connection,
-        http_connection,
     )
     from wageguard.delivery.roster import ROSTER_ENV
     from wageguard.demo.roster import write_demo_roster
-    from wageguard.demo.sources import running_sources
     from wageguard.demo.world import generate_world
     from wageguard.exports.publish import output_root
     from wageguard.paths import home_dir, var_dir
@@ -88,17 +86,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
               "left off on purpose: delivery reports it)")
     print(f"[2/4] preparing Airflow's metadata database in {env['AIRFLOW_HOME']}")
     ensure_metadata_db(env, log_file)
-    with running_sources(world, workdir=var_dir("sources"), ports=(0, 0, 0),
-                         clock=lambda: world.as_of,
-                         token=os.environ.get("WAGEGUARD_DEMO_TOKEN"),
-                         api_key=os.environ.get("WAGEGUARD_DEMO_API_KEY")) as src:
+    with demo_source_connections(world, var_dir("sources")) as (src, connections):
         print(f"[3/4] local sources up: housing {src.housing_url}, credit {src.credit_url}, "
               f"dev-reform exchange {src.exchange_dir}")
-        env.update({
-            "AIRFLOW_CONN_HOUSING_API": http_connection(src.housing_url, secret=src.token),
-            "AIRFLOW_CONN_CREDIT_API": http_connection(src.credit_url, secret=src.api_key),
-            "AIRFLOW_CONN_DEVREFORM_EXCHANGE": folder_connection(src.exchange_dir),
-        })
+        env.update(connections)
         print(f"[4/4] airflow dags test {DAG_ID} {args.date} (log: {log_file})")
         result = airflow(["dags", "test", DAG_ID, args.date.isoformat()], env, log_file,
                          check=False)

@@ -466,8 +466,7 @@ def night_on_cluster(run_date: dt.date, *, projects: int, seed: int, cluster: Cl
     warehouse chosen; the summary is also written as JSON beside the logs."""
     from sqlalchemy import make_url
 
-    from wageguard.airflow_env import folder_connection, http_connection
-    from wageguard.demo.sources import running_sources
+    from wageguard.airflow_env import demo_source_connections
     from wageguard.demo.world import generate_world
     from wageguard.exports.publish import output_root
     from wageguard.paths import var_dir
@@ -476,18 +475,10 @@ def night_on_cluster(run_date: dt.date, *, projects: int, seed: int, cluster: Cl
     workdir = var_dir("cluster", cluster.executor)
     say(f"[1/3] generating a province of {projects} projects (seed {seed}) for night {run_date}")
     world = generate_world(projects=projects, seed=seed, run_date=run_date)
-    with running_sources(world, workdir=var_dir("sources"), ports=(0, 0, 0),
-                         clock=lambda: world.as_of,
-                         token=os.environ.get("WAGEGUARD_DEMO_TOKEN"),
-                         api_key=os.environ.get("WAGEGUARD_DEMO_API_KEY")) as src:
+    with demo_source_connections(world, var_dir("sources")) as (src, connections):
         say(f"      local sources up: housing {src.housing_url}, credit {src.credit_url}, "
             f"dev-reform exchange {src.exchange_dir}")
-        env = {
-            **env,
-            "AIRFLOW_CONN_HOUSING_API": http_connection(src.housing_url, secret=src.token),
-            "AIRFLOW_CONN_CREDIT_API": http_connection(src.credit_url, secret=src.api_key),
-            "AIRFLOW_CONN_DEVREFORM_EXCHANGE": folder_connection(src.exchange_dir),
-        }
+        env = {**env, **connections}
         say(f"[2/3] an Airflow cluster: {EXECUTORS[cluster.executor]}"
             + (f" with {cluster.workers} workers x {cluster.concurrency} slots, broker "
                f"{shown_broker(cluster.broker_url)}" if cluster.executor == "celery" else "")
