@@ -3,7 +3,7 @@ PASS or MISS with by how much."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from wageguard.bench.night import Night
 
@@ -30,7 +30,6 @@ class Result:
     incremental: Night | None = None
     baseline: dict | None = None
     ceiling: tuple[int, float] | None = None  # rows, seconds of raw writes
-    notes: list[str] = field(default_factory=list)
 
     def baseline_seconds(self, *names: str) -> float:
         stages = self.baseline["stages"] if self.baseline else []
@@ -101,7 +100,7 @@ def baseline_table(result: Result) -> list[str]:
 def size_report(result: Result) -> list[str]:
     first = result.first
     out = [(f"== {result.projects:,} projects on {result.backend}: {result.served:,} records "
-           f"served, {first.pulled:,} pulled by the first night"), *result.notes]
+           f"served, {first.pulled:,} pulled by the first night")]
     out += night_table(first, f"first night {first.run_date} (airflow dags test)")
     if result.baseline:
         out += [""] + baseline_table(result)

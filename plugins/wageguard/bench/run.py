@@ -25,7 +25,7 @@ from wageguard.bench.dag_parse import dag_parse_seconds
 from wageguard.bench.night import run_night
 from wageguard.bench.options import PROVINCE, add_arguments
 from wageguard.bench.report import Result, size_report, targets
-from wageguard.bench.warehouse import PENDING_INDEXES, fresh_warehouse
+from wageguard.bench.warehouse import fresh_warehouse
 from wageguard.demo.night_after import the_night_after
 from wageguard.demo.sources import running_sources
 from wageguard.demo.world import World, generate_world
@@ -78,9 +78,7 @@ def measure(args: argparse.Namespace, backend: str, projects: int, env: dict,
     result = Result(backend=backend, projects=projects, served=_served(world),
                     first=run_night(world, env=night_env, warehouse_url=warehouse,
                                     workdir=folder, log_file=log),
-                    dag_parse=parse,
-                    notes=[(f"  (indexes GI1 needs, pending a schema migration, were added: "
-                           f"{len(PENDING_INDEXES)})")])
+                    dag_parse=parse)
     result.ceiling = raw_write_rate(warehouse)
     if not args.no_baseline:
         print("   the straightforward way …", flush=True)

@@ -10,17 +10,6 @@ from sqlalchemy import create_engine, make_url, text
 from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.migrate import migrate
 
-# GI1 looks dev-reform rows up by normalised investment code; without these
-# indexes the rule scans a bundle once per linked project (minutes at province
-# scale). They belong in a schema migration (not yet written); until then the
-# benchmark adds them itself and says so.
-PENDING_INDEXES = (
-    ("CREATE INDEX IF NOT EXISTS investment_project_code "
-    "ON investment_project (bundle_day, code_normalised)"),
-    ("CREATE INDEX IF NOT EXISTS fund_disbursement_code "
-    "ON fund_disbursement (bundle_day, code_normalised)"),
-)
-
 
 class BenchWarehouseError(RuntimeError):
     pass
@@ -38,9 +27,6 @@ def fresh_warehouse(backend: str, folder: Path, name: str, pg_url: str) -> str:
     engine = make_engine(url)
     try:
         migrate(engine)
-        with engine.begin() as conn:
-            for statement in PENDING_INDEXES:
-                conn.execute(text(statement))
     finally:
         engine.dispose()
     return url
