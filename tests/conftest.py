@@ -69,8 +69,10 @@ def engine(warehouse_url):
 
 def night_env(folder) -> pytest.MonkeyPatch:
     """Points the warehouse, outputs and inbox into `folder` for a module's
-    nights; the caller undoes the returned patch."""
+    nights, whose Data Docs are rendered in the test's process (GX imported once
+    for them all); the caller undoes the returned patch."""
     patch = pytest.MonkeyPatch()
+    patch.setenv("WAGEGUARD_DATA_DOCS", "inline")
     patch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{folder / 'warehouse.db'}")
     patch.setenv("WAGEGUARD_OUTPUT_DIR", str(folder / "out"))
     patch.setenv("WAGEGUARD_INBOX_DIR", str(folder / "inbox"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 
 import pytest
 from conftest import run_night_in_process
@@ -121,6 +122,32 @@ def test_the_run_publishes_gx_data_docs_of_every_pull(night):
         page = (folder / "data_docs" / f"{table}.html").read_text(encoding="utf-8")
         assert "Expectation Suite" in page and f"{table}.html" in page
         assert "values must never be null" in page
+
+
+def test_data_docs_rendered_inline_are_those_rendered_alongside(night, warehouse_url, tmp_path,
+                                                                monkeypatch):
+    from wageguard.exports.data_docs import MODE_ENV, DataDocs
+
+    folder, _ = night
+    engine = make_engine(warehouse_url)
+    with engine.connect() as conn:
+        batch_ids = [r[0] for r in conn.execute(text("SELECT batch_id FROM load_batch"))]
+        monkeypatch.setenv(MODE_ENV, "inline")
+        with DataDocs(conn, tmp_path / "inline", batch_ids) as docs:
+            docs.finish()
+        monkeypatch.setenv(MODE_ENV, "in a thread")
+        with pytest.raises(RuntimeError, match="use one of separate, inline"):
+            DataDocs(conn, tmp_path / "wrong", batch_ids)
+    engine.dispose()
+    pages = sorted(p.name for p in (folder / "data_docs").iterdir())
+    assert pages == sorted(p.name for p in (tmp_path / "inline").iterdir())
+    assert len(pages) == 9
+    def page(path):  # GX stamps the render time and fresh UUIDs into every page
+        text_ = re.sub(r"\?d=\d{8}T\d{6}\.\d+Z", "", path.read_text(encoding="utf-8"))
+        return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "", text_)
+
+    for name in pages:
+        assert page(folder / "data_docs" / name) == page(tmp_path / "inline" / name), name
 
 
 def test_data_docs_open_in_a_browser_and_show_the_suites(night):

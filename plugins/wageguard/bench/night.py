@@ -58,6 +58,11 @@ class Night:
     def rows(self, group: str) -> int:
         return sum(s.rows for s in self.stages if s.group == group)
 
+    def staged(self) -> float:
+        """Seconds of the stages that run one after another: the Data Docs are
+        rendered in a process of their own alongside the export."""
+        return sum(s.seconds for s in self.stages if s.group != "docs")
+
 
 def run_night(world: World, *, env: dict[str, str], warehouse_url: str, workdir: Path,
               log_file: Path) -> Night:

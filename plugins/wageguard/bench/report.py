@@ -81,8 +81,8 @@ def night_table(night: Night, title: str) -> list[str]:
         members = [s for s in night.stages if s.group == group]
         out.append(_line(f"{group} (all)", night.seconds(group), night.rows(group),
                          max((s.peak_mb for s in members), default=0)))
-    staged = sum(s.seconds for s in night.stages)
-    out.append(_line("Airflow between tasks (window − stages)", night.window - staged, 0, None))
+    out.append(_line("Airflow between tasks (window − stages)", night.window - night.staged(),
+                     0, None))
     out.append(_line("pipeline: first request → last export written", night.window,
                      night.pulled, night.peak_mb))
     return out

@@ -72,33 +72,3 @@ def stage_timings(conn: Connection, run_date: dt.date) -> dict[str, float]:
 def write_run_report(path: Path, report: dict) -> None:
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n",
                     encoding="utf-8")
-
-
-def write_data_docs(conn: Connection, folder: Path, batch_ids: list[str]) -> int:
-    """The GX Data Docs page of every pull of this run, and an index of them."""
-    import html
-
-    if not batch_ids:
-        return 0
-    query = text(
-        "SELECT source_table, status, pulled, loaded, quarantined, superseded, "
-        "validation_docs FROM load_batch WHERE batch_id IN :ids ORDER BY source_table"
-    ).bindparams(bindparam("ids", expanding=True))
-    folder.mkdir(parents=True, exist_ok=True)
-    items = []
-    for r in conn.execute(query, {"ids": batch_ids}).mappings():
-        if not r["validation_docs"]:
-            items.append(f"<li>{html.escape(r['source_table'])}: nothing to validate "
-                         f"({r['pulled']} records pulled)</li>")
-            continue
-        page = f"{r['source_table']}.html"
-        (folder / page).write_text(r["validation_docs"], encoding="utf-8")
-        items.append(
-            f'<li><a href="{page}">{html.escape(r["source_table"])}</a>: {r["status"]}, '
-            f"pulled {r['pulled']}, loaded {r['loaded']}, quarantined {r['quarantined']}, "
-            f"superseded {r['superseded']}</li>")
-    (folder / "index.html").write_text(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>wageguard: validation "
-        "of this run</title></head><body><h1>Great Expectations validation of each pull"
-        "</h1><ul>" + "".join(items) + "</ul></body></html>\n", encoding="utf-8")
-    return len(items)

@@ -11,11 +11,11 @@ from sqlalchemy import Engine, text
 
 from wageguard.exports.blacklist import export_blacklist
 from wageguard.exports.dashboard import write_dashboard
+from wageguard.exports.data_docs import DataDocs
 from wageguard.exports.district_lists import TREND_NIGHTS, write_district_lists
 from wageguard.exports.engineer_reports import (
     source_counts,
     stage_timings,
-    write_data_docs,
     write_links,
     write_resolution,
     write_run_report,
@@ -26,7 +26,7 @@ from wageguard.rules.catalogue import load_rules
 from wageguard.rules.evaluate import previous_night
 from wageguard.rules.params import as_json, load_params
 from wageguard.warehouse.engine import describe
-from wageguard.warehouse.night import NightView, publish_night
+from wageguard.warehouse.night import NightView, publish_night, stage_seconds
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,8 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
     root = output_root()
     run_date = view.run_date
     batch_ids = [b for e in extracted for b in e.get("batch_ids", [])]
-    with night_folder(root, run_date) as folder, eng.begin() as conn:
+    with (night_folder(root, run_date) as folder, eng.begin() as conn,
+          DataDocs(conn, folder / "data_docs", batch_ids) as docs):
         previous = previous_night(conn, run_date)
         flags = open_flags(conn, run_date, previous, params)
         resolved = resolved_since(conn, run_date, previous)
@@ -79,7 +80,6 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
         blacklist = export_blacklist(conn, folder / "blacklist", run_date, signing_key_pem)
         parties = write_resolution(conn, folder / "resolution.csv", run_date)
         links = write_links(conn, folder / "links.csv", run_date)
-        write_data_docs(conn, folder / "data_docs", batch_ids)
         publish_night(conn, view, as_json(params))
         per_rule = {code: 0 for code in rules}
         for flag in flags:
@@ -103,11 +103,14 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
             "parties": parties,
             "links": links,
             "blacklist": blacklist,
-            "stage_seconds": stage_timings(conn, run_date),
         }
         cities, district_names = _names_from_roster()
         write_dashboard(conn, folder / "dashboard", run_date, flags, resolved, report, rules,
                         cities, district_names)
+        # The pages were rendered alongside everything above; the wait is what is left.
+        stage_seconds(conn, run_date, "docs", docs.started_at, docs.finish(), len(docs.pulls),
+                      len(docs.pages))
+        report["stage_seconds"] = stage_timings(conn, run_date)
         write_run_report(folder / "run_report.json", report)
     log.info("night %s published to %s: %d flags %s", run_date, root / run_date.isoformat(),
              len(flags), per_rule)

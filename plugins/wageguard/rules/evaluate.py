@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from wageguard.rules.catalogue import Rule
 from wageguard.sources.rest_feeds import closed_months
+from wageguard.warehouse.bulk import refresh_statistics
 from wageguard.warehouse.sqlfiles import execute_many, read_sql, statements, used_params
 from wageguard.warehouse.values import as_date
 
@@ -100,4 +101,7 @@ def evaluate_rules(
         "rule_version, detail) VALUES (:d, :p, :r, :s, :raised, :v, :x)"
     )
     execute_many(conn, insert, rows)
+    # The export joins tonight's flags with the night's tables: on a first night
+    # with no statistics for them, PostgreSQL chose a plan that took 86 s, not 0.1 s.
+    refresh_statistics(conn, ["flag_night"])
     return counts

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 
 from wageguard.tables import SourceTable
 from wageguard.validate.dedupe import Deduped, Versions
-from wageguard.validate.gx_suites import data_docs_page
 from wageguard.validate.normalise import normalise
 from wageguard.validate.split import ChunkVerdict, judge, split_chunk
 from wageguard.validate.suite_checks import SuiteChecks
@@ -142,6 +141,7 @@ class BatchValidation:
         """Raises BatchRejected when the pull as a whole looks broken."""
         judge(self.summary, max_bad_share, min_rows_for_share, allow_empty)
 
-    def docs_page(self) -> str:
-        """The GX Data Docs page of this validation (imports GX)."""
-        return data_docs_page(self.table.name, self._checks.gx_results())
+    def results_json(self) -> str:
+        """The expectation results in GX's SUMMARY format, as JSON: what the
+        Data Docs page of this validation is rendered from (exports/data_docs.py)."""
+        return json.dumps(self._checks.gx_results(), ensure_ascii=False, default=str)

@@ -80,7 +80,7 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
     full_pull = batch.watermark_from is None
     allow_empty = not (full_pull and table in NEVER_EMPTY_WHEN_FULL)
     columns = _columns(engine, VERSION_TABLE[table])  # reflection uses a connection of its own
-    seconds = {"validate": time.monotonic() - started, "docs": 0.0, "load": 0.0}
+    seconds = {"validate": time.monotonic() - started, "load": 0.0}
     try:
         with engine.begin() as conn:
             if done := _already_loaded(conn, batch_id):  # a parallel retry won the race
@@ -101,10 +101,7 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
                     seconds["load"] += time.monotonic() - step
             validation.judge(float(max_bad_share), min_rows_for_share, allow_empty)
             step = time.monotonic()
-            docs = validation.docs_page()
-            seconds["docs"] += time.monotonic() - step
-            step = time.monotonic()
-            counts = _record_loaded(conn, batch, validation.summary, docs)
+            counts = _record_loaded(conn, batch, validation)
             refresh_statistics(conn, [writer.target])
         seconds["load"] += time.monotonic() - step  # the commit included
     except BatchRejected:
@@ -114,14 +111,11 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
         stage_seconds(conn, batch.run_date, f"validate:{table}", started_at,
                       seconds["validate"], counts["pulled"],
                       counts["loaded"] + counts["quarantined"])
-        stage_seconds(conn, batch.run_date, f"docs:{table}", started_at, seconds["docs"],
-                      counts["pulled"], None)
         stage_seconds(conn, batch.run_date, f"load:{table}", started_at, seconds["load"],
                       counts["loaded"], counts["loaded"])
     log.info("%s: pulled %d = loaded %d + quarantined %d + superseded %d "
-             "(validate %.1f s, Data Docs %.1f s, load %.1f s)", table, counts["pulled"],
-             counts["loaded"], counts["quarantined"], counts["superseded"], seconds["validate"],
-             seconds["docs"], seconds["load"])
+             "(validate %.1f s, load %.1f s)", table, counts["pulled"], counts["loaded"],
+             counts["quarantined"], counts["superseded"], seconds["validate"], seconds["load"])
     return {"batch_id": batch_id, "source_table": table, **counts}
 
 
@@ -175,7 +169,8 @@ def _quarantine(conn: Connection, batch: Batch, rejections: list[Rejection]) -> 
           "b": batch.batch_id, "o": r.position} for r in rejections])
 
 
-def _record_loaded(conn: Connection, batch: Batch, summary: dict, docs: str) -> dict:
+def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation) -> dict:
+    summary = validation.summary
     counts = {key: summary[key] for key in ("pulled", "quarantined", "superseded")}
     counts["loaded"] = summary["good"]
     if counts["pulled"] != batch.pulled or batch.pulled != (
@@ -189,10 +184,10 @@ def _record_loaded(conn: Connection, batch: Batch, summary: dict, docs: str) -> 
     conn.execute(
         text("UPDATE load_batch SET loaded = :l, quarantined = :q, superseded = :s, "
              "status = 'loaded', loaded_at = :at, validation_summary = :v, "
-             "validation_docs = :docs WHERE batch_id = :b"),
+             "validation_results = :r WHERE batch_id = :b"),
         {"l": counts["loaded"], "q": counts["quarantined"], "s": counts["superseded"],
          "at": now_text(), "v": json.dumps(summary, ensure_ascii=False, default=str),
-         "docs": docs, "b": batch.batch_id},
+         "r": validation.results_json(), "b": batch.batch_id},
     )
     if batch.watermark_to:
         _advance_watermark(conn, batch.source_table, batch.watermark_to, batch.batch_id)
@@ -207,10 +202,10 @@ def _keep_rejected(engine: Engine, batch: Batch, validation: BatchValidation) ->
             _quarantine(conn, batch, verdict.rejections)
         conn.execute(
             text("UPDATE load_batch SET status = 'rejected', quarantined = :q, "
-                 "validation_summary = :v, validation_docs = :docs WHERE batch_id = :b"),
+                 "validation_summary = :v, validation_results = :r WHERE batch_id = :b"),
             {"q": validation.summary["quarantined"],
              "v": json.dumps(validation.summary, ensure_ascii=False, default=str),
-             "docs": validation.docs_page(), "b": batch.batch_id},
+             "r": validation.results_json(), "b": batch.batch_id},
         )
 
 
