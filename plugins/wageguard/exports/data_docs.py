@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Self
@@ -48,11 +49,11 @@ def _mode() -> str:
 
 class DataDocs:
     """Starts rendering the pages of `batch_ids` into `folder` at once; `finish`
-    waits for them, writes the index and returns the seconds since the start.
-    Leaving the `with` block stops a renderer still running."""
+    waits for them, writes the index and returns the seconds the rendering
+    took. Leaving the `with` block stops a renderer still running."""
 
     def __init__(self, conn: Connection, folder: Path, batch_ids: list[str]):
-        self.folder, self.started, self.started_at = folder, time.monotonic(), now_text()
+        self.folder, self.started, self.started_at = folder, time.time(), now_text()
         query = text(
             "SELECT source_table, status, pulled, loaded, quarantined, superseded, "
             "validation_results, validation_docs FROM load_batch WHERE batch_id IN :ids "
@@ -66,36 +67,46 @@ class DataDocs:
             if not pull["validation_results"] and pull["validation_docs"]:
                 (folder / f"{pull['source_table']}.html").write_text(pull["validation_docs"],
                                                                      encoding="utf-8")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "wageguard.exports.data_docs", str(folder)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        ) if self.pages and _mode() == "separate" else None
+        self._process = None
+        if self.pages and _mode() == "separate":
+            # A file, not a pipe: nobody reads the renderer's messages until it ends.
+            self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "wageguard.exports.data_docs", str(folder)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors)
+            # The renderer reads the pages first thing, so this returns at once.
+            self._process.stdin.write(json.dumps(self.pages, ensure_ascii=False).encode())
+            self._process.stdin.close()
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
+        if self._process:
+            if self._process.poll() is None:
+                self._process.kill()
+                self._process.wait()
+            self._process.stdout.close()
+            self._errors.close()
 
     def finish(self) -> float:
-        if self._process:
+        if not self._process:
+            render_pages(self.folder, self.pages)
+            ended = time.time()
+        else:
             try:
-                _, errors = self._process.communicate(
-                    json.dumps(self.pages, ensure_ascii=False).encode("utf-8"),
-                    timeout=TIMEOUT_SECONDS)
+                code = self._process.wait(timeout=TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 raise DataDocsError(
                     f"the Data Docs renderer gave no answer in {TIMEOUT_SECONDS} s") from None
-            if self._process.returncode != 0:
+            if code != 0:
+                self._errors.seek(0)
                 raise DataDocsError(
-                    f"the Data Docs renderer failed (exit {self._process.returncode}): "
-                    + errors.decode("utf-8", "replace")[-3000:])
-        else:
-            render_pages(self.folder, self.pages)
+                    f"the Data Docs renderer failed (exit {code}): "
+                    + self._errors.read().decode("utf-8", "replace")[-3000:])
+            ended = json.loads(self._process.stdout.read())["ended"]
         self._write_index()
-        return time.monotonic() - self.started
+        return ended - self.started
 
     def _write_index(self) -> None:
         items = []
@@ -124,12 +135,10 @@ def render_pages(folder: Path, pages: list[dict]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    # GX first, before the pages arrive: its import is most of the work, and the
-    # export sends the pages only when it has written everything else.
-    from wageguard.validate.gx_suites import import_gx
-
-    import_gx()
-    render_pages(Path(argv[0]), json.load(sys.stdin))
+    pages = json.load(sys.stdin)  # first, so that the export is not held up sending them
+    render_pages(Path(argv[0]), pages)
+    # When it ended, for the run ledger: the export may only look much later.
+    print(json.dumps({"ended": time.time()}))
     return 0
 
 

@@ -149,13 +149,6 @@ def run_suite(
     return SuiteRun(failures=failures, results=results, success=bool(validation.success))
 
 
-def import_gx() -> None:
-    """Imports GX with the parts the Data Docs page needs: seconds, once per process."""
-    import great_expectations  # noqa: F401
-    from great_expectations.render.renderer import ValidationResultsPageRenderer  # noqa: F401
-    from great_expectations.render.view import DefaultJinjaPageView  # noqa: F401
-
-
 def data_docs_page(table: str, results: list[tuple[str, dict, bool, dict]]) -> str:
     """GX's Data Docs page for one pull's validation: `results` are (type,
     kwargs, success, result in GX's SUMMARY format) per expectation, in the
