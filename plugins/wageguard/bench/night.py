@@ -11,9 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from wageguard.airflow_env import airflow, folder_connection, http_connection
+from wageguard.airflow_env import airflow, demo_source_connections
 from wageguard.bench.memory import MemorySampler
-from wageguard.demo.sources import running_sources
 from wageguard.demo.world import World
 from wageguard.plan import DAG_ID
 from wageguard.warehouse.engine import make_engine
@@ -68,15 +67,8 @@ def run_night(world: World, *, env: dict[str, str], warehouse_url: str, workdir:
               log_file: Path) -> Night:
     """Night `world.run_date` as Airflow runs it, against `world` served fresh."""
     run_date = world.run_date
-    with running_sources(world, workdir=workdir / f"sources-{run_date}", ports=(0, 0, 0),
-                         clock=lambda: world.as_of) as src:
-        night_env = {
-            **env,
-            "WAGEGUARD_WAREHOUSE_URL": warehouse_url,
-            "AIRFLOW_CONN_HOUSING_API": http_connection(src.housing_url, secret=src.token),
-            "AIRFLOW_CONN_CREDIT_API": http_connection(src.credit_url, secret=src.api_key),
-            "AIRFLOW_CONN_DEVREFORM_EXCHANGE": folder_connection(src.exchange_dir),
-        }
+    with demo_source_connections(world, workdir / f"sources-{run_date}") as (src, connections):
+        night_env = {**env, **connections, "WAGEGUARD_WAREHOUSE_URL": warehouse_url}
         with MemorySampler() as memory:
             result = airflow(["dags", "test", DAG_ID, run_date.isoformat()], night_env,
                              log_file, check=False)
