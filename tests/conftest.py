@@ -69,10 +69,8 @@ def engine(warehouse_url):
 
 def night_env(folder) -> pytest.MonkeyPatch:
     """Points the warehouse, outputs and inbox into `folder` for a module's
-    nights, whose Data Docs are rendered in the test's process (GX imported once
-    for them all); the caller undoes the returned patch."""
+    nights; the caller undoes the returned patch."""
     patch = pytest.MonkeyPatch()
-    patch.setenv("WAGEGUARD_DATA_DOCS", "inline")
     patch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{folder / 'warehouse.db'}")
     patch.setenv("WAGEGUARD_OUTPUT_DIR", str(folder / "out"))
     patch.setenv("WAGEGUARD_INBOX_DIR", str(folder / "inbox"))
@@ -108,10 +106,15 @@ def source_configs(running) -> dict:
 
 
 def run_night_in_process(run_date, running) -> dict:
-    """Every stage of the nightly DAG in its order, without Airflow."""
+    """Every stage of the nightly DAG in its order, without Airflow. The Data
+    Docs are rendered in this process too, so the session imports GX once, not
+    once a night; test_pipeline holds the separate renderer to the same pages."""
     from wageguard import pipeline
+    from wageguard.exports.data_docs import MODE_ENV
 
-    return pipeline.run_night(run_date, source_configs(running))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(MODE_ENV, "inline")
+        return pipeline.run_night(run_date, source_configs(running))
 
 
 def headless_dom(path) -> str:

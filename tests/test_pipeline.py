@@ -124,7 +124,7 @@ def test_the_run_publishes_gx_data_docs_of_every_pull(night):
         assert "values must never be null" in page
 
 
-def test_data_docs_rendered_inline_are_those_rendered_alongside(night, warehouse_url, tmp_path,
+def test_data_docs_rendered_alongside_are_those_rendered_inline(night, warehouse_url, tmp_path,
                                                                 monkeypatch):
     from wageguard.exports.data_docs import MODE_ENV, DataDocs
 
@@ -132,22 +132,25 @@ def test_data_docs_rendered_inline_are_those_rendered_alongside(night, warehouse
     engine = make_engine(warehouse_url)
     with engine.connect() as conn:
         batch_ids = [r[0] for r in conn.execute(text("SELECT batch_id FROM load_batch"))]
-        monkeypatch.setenv(MODE_ENV, "inline")
-        with DataDocs(conn, tmp_path / "inline", batch_ids) as docs:
-            docs.finish()
+        for mode in ("separate", "inline"):
+            monkeypatch.setenv(MODE_ENV, mode)
+            with DataDocs(conn, tmp_path / mode, batch_ids) as docs:
+                assert docs.finish() > 0
         monkeypatch.setenv(MODE_ENV, "in a thread")
         with pytest.raises(RuntimeError, match="use one of separate, inline"):
             DataDocs(conn, tmp_path / "wrong", batch_ids)
     engine.dispose()
-    pages = sorted(p.name for p in (folder / "data_docs").iterdir())
-    assert pages == sorted(p.name for p in (tmp_path / "inline").iterdir())
-    assert len(pages) == 9
+
     def page(path):  # GX stamps the render time and fresh UUIDs into every page
         text_ = re.sub(r"\?d=\d{8}T\d{6}\.\d+Z", "", path.read_text(encoding="utf-8"))
         return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "", text_)
 
-    for name in pages:
-        assert page(folder / "data_docs" / name) == page(tmp_path / "inline" / name), name
+    pages = sorted(p.name for p in (tmp_path / "separate").iterdir())
+    assert len(pages) == 9
+    for other in (tmp_path / "inline", folder / "data_docs"):
+        assert pages == sorted(p.name for p in other.iterdir())
+        for name in pages:
+            assert page(tmp_path / "separate" / name) == page(other / name), name
 
 
 def test_data_docs_open_in_a_browser_and_show_the_suites(night):
