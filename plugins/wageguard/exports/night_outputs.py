@@ -107,7 +107,8 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
         cities, district_names = _names_from_roster()
         write_dashboard(conn, folder / "dashboard", run_date, flags, resolved, report, rules,
                         cities, district_names)
-        # The pages were rendered alongside everything above; the wait is what is left.
+        # Rendered alongside everything above; a renderer that failed fails the export,
+        # so the night is neither recorded nor published without its Data Docs.
         stage_seconds(conn, run_date, "docs", docs.started_at, docs.finish(), len(docs.pulls),
                       len(docs.pages))
         report["stage_seconds"] = stage_timings(conn, run_date)
