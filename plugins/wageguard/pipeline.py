@@ -138,7 +138,7 @@ def build_night(run_date: dt.date) -> dict:
     from wageguard.identity.night import link_projects, resolve_parties
     from wageguard.rules.deposit import compute_required_deposits
     from wageguard.warehouse.bulk import refresh_statistics
-    from wageguard.warehouse.night import NIGHT_TABLES, build_snapshots, night_view
+    from wageguard.warehouse.night import RESOLVED_TABLES, build_snapshots, night_view
 
     eng = engine()
     params = load_params()
@@ -150,7 +150,7 @@ def build_night(run_date: dt.date) -> dict:
         links = link_projects(conn, run_date, view.bundle_day)
         deposits = compute_required_deposits(conn, run_date, params)
         # Parties, links and deposits are fresh rows too, and the rules join them.
-        refresh_statistics(conn, NIGHT_TABLES[6:])
+        refresh_statistics(conn, RESOLVED_TABLES)
         counts["out"] = snapshot["night_project"]
     log.info("night %s: %s; parties %s; %d links; %d deposit requirements",
              run_date, snapshot, parties, links, deposits)

@@ -30,8 +30,6 @@ from wageguard.landing.store import now_text
 # A page takes well under a second once GX is imported; this only stops a
 # renderer that hangs from holding the night back for ever.
 TIMEOUT_SECONDS = 600
-
-
 MODE_ENV = "WAGEGUARD_DATA_DOCS"
 MODES = ("separate", "inline")
 
@@ -53,6 +51,7 @@ class DataDocs:
     took. Leaving the `with` block stops a renderer still running."""
 
     def __init__(self, conn: Connection, folder: Path, batch_ids: list[str]):
+        mode = _mode()  # a wrong setting is said before anything is done
         self.folder, self.started, self.started_at = folder, time.time(), now_text()
         query = text(
             "SELECT source_table, status, pulled, loaded, quarantined, superseded, "
@@ -68,15 +67,19 @@ class DataDocs:
                 (folder / f"{pull['source_table']}.html").write_text(pull["validation_docs"],
                                                                      encoding="utf-8")
         self._process = None
-        if self.pages and _mode() == "separate":
+        if self.pages and mode == "separate":
             # A file, not a pipe: nobody reads the renderer's messages until it ends.
             self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "wageguard.exports.data_docs", str(folder)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors)
-            # The renderer reads the pages first thing, so this returns at once.
-            self._process.stdin.write(json.dumps(self.pages, ensure_ascii=False).encode())
-            self._process.stdin.close()
+            # The renderer reads the pages first thing, so this returns at once; one
+            # that died before reading them is reported by `finish` with its messages.
+            try:
+                with self._process.stdin as pages:
+                    pages.write(json.dumps(self.pages, ensure_ascii=False).encode())
+            except BrokenPipeError:
+                pass
 
     def __enter__(self) -> Self:
         return self

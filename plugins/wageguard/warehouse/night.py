@@ -14,11 +14,14 @@ from wageguard.warehouse.bulk import refresh_statistics
 from wageguard.warehouse.sqlfiles import files_in, run_file
 from wageguard.warehouse.values import as_date
 
-NIGHT_TABLES = (
+# Built from the core versions by sql/core/, then resolved from them in Python
+# (parties, links, required deposits); a night rebuilds both.
+SNAPSHOT_TABLES = (
     "night_project", "night_account", "night_deposit", "night_realname_month",
-    "night_enterprise", "night_list_entry", "night_party", "night_link",
-    "night_required_deposit",
+    "night_enterprise", "night_list_entry",
 )
+RESOLVED_TABLES = ("night_party", "night_link", "night_required_deposit")
+NIGHT_TABLES = SNAPSHOT_TABLES + RESOLVED_TABLES
 
 
 class LateNightError(RuntimeError):
@@ -93,9 +96,9 @@ def build_snapshots(conn: Connection, view: NightView) -> dict[str, int]:
     for path in files_in("core"):
         run_file(conn, path, params)
     # The night's resolution and rules plan their joins over these fresh rows.
-    refresh_statistics(conn, NIGHT_TABLES[:6])
+    refresh_statistics(conn, SNAPSHOT_TABLES)
     counts = {}
-    for table in NIGHT_TABLES[:6]:
+    for table in SNAPSHOT_TABLES:
         counts[table] = conn.execute(
             text(f"SELECT COUNT(*) FROM {table} WHERE run_date = :d"), {"d": view.run_date}
         ).scalar_one()
