@@ -28,7 +28,7 @@ LEVELS = ("red", "orange", "yellow")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync"]
-PULL_COUNTS = ("pulled", "loaded", "quarantined", "superseded")
+PULL_COUNTS = ("pulled", "loaded", "quarantined", "warned", "superseded")
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -228,12 +228,13 @@ def test_a_district_page_lists_its_overdue_red_flags_and_top_contractors(
 def test_data_quality_is_that_of_the_pulls_behind_the_night(index, nights):
     _, runs = nights
     (_, first), (_, rerun) = runs
-    shown = {row[0]: dict(zip(PULL_COUNTS, map(int, row[2:6]))) for row in index.rows("#pulls")}
+    shown = {row[0]: dict(zip(PULL_COUNTS, map(int, row[2:7]))) for row in index.rows("#pulls")}
     assert shown == {table: {k: c[k] for k in PULL_COUNTS}
                      for table, c in first["sources"].items()}
     assert shown != {table: {k: c[k] for k in PULL_COUNTS}
                      for table, c in rerun["sources"].items()}, \
         "the re-run pulled less and the board still shows the night's own pulls"
+    assert shown["wage_accounts"]["warned"] > 0, "the world's blank bank names show as warnings"
     assert index.page.text_content("#bundle-day") == first["devreform"]["bundle_day"]
     assert index.number("bundle-age") == first["devreform"]["age_days"]
 
@@ -314,23 +315,24 @@ def test_the_pulls_behind_a_night_on_both_warehouses(warehouse_url):
     engine = make_engine(warehouse_url)
     migrate(engine)
     d = dt.date(2026, 11, 21)
-    batches = [  # batch, run date, table, loaded at, pulled, loaded, quarantined, superseded
-        ("a", d, "projects", "2026-11-22T01:00:01.000000+08:00", 10, 7, 2, 1),
-        ("b", d, "projects", "2026-11-22T01:00:05.000000+08:00", 4, 4, 0, 0),
-        ("c", d, "projects", "2026-11-22T03:00:00.000000+08:00", 9, 9, 0, 0),
+    batches = [  # batch, run date, table, loaded at, pulled, loaded, quarantined, warned,
+        #            superseded
+        ("a", d, "projects", "2026-11-22T01:00:01.000000+08:00", 10, 7, 2, 3, 1),
+        ("b", d, "projects", "2026-11-22T01:00:05.000000+08:00", 4, 4, 0, 1, 0),
+        ("c", d, "projects", "2026-11-22T03:00:00.000000+08:00", 9, 9, 0, 5, 0),
         ("d", d - dt.timedelta(days=1), "projects", "2026-11-21T01:00:01.000000+08:00",
-         5, 5, 0, 0),
-        ("e", d, "enterprises", "2026-11-22T01:00:02.000000+08:00", 3, 2, 1, 0),
+         5, 5, 0, 0, 0),
+        ("e", d, "enterprises", "2026-11-22T01:00:02.000000+08:00", 3, 2, 1, None, 0),
     ]
     with engine.begin() as conn:
-        for batch, night, table, at, pulled, loaded, bad, superseded in batches:
+        for batch, night, table, at, pulled, loaded, bad, warned, superseded in batches:
             conn.execute(text(
                 "INSERT INTO load_batch (batch_id, run_date, source_table, source, pulled_at, "
-                "pulled, loaded, quarantined, superseded, status, loaded_at) VALUES "
-                "(:b, :d, :t, 'test', :at, :p, :l, :q, :s, 'loaded', :at)"),
+                "pulled, loaded, quarantined, warned, superseded, status, loaded_at) VALUES "
+                "(:b, :d, :t, 'test', :at, :p, :l, :q, :w, :s, 'loaded', :at)"),
                 {"b": batch, "d": night, "t": table, "at": at, "p": pulled, "l": loaded,
-                 "q": bad, "s": superseded})
+                 "q": bad, "w": warned, "s": superseded})
         pulls = night_pulls(conn, d, "2026-11-22T02:00:00.000000+08:00")
     engine.dispose()
     assert [(p["table"], *(p[k] for k in PULL_COUNTS)) for p in pulls] == [
-        ("enterprises", 3, 2, 1, 0), ("projects", 14, 11, 2, 1)]
+        ("enterprises", 3, 2, 1, 0, 0), ("projects", 14, 11, 2, 4, 1)]

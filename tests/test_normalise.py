@@ -176,7 +176,7 @@ def test_deleted_is_a_bool_missing_is_none_anything_else_is_a_problem():
     assert one("projects", {})[0]["deleted"] is None
     row, _, problems = one("projects", {"deleted": "true"})
     assert row["deleted"] is None
-    assert problems == ["normalise(deleted): not true/false"]
+    assert problems == [("deleted", "normalise(deleted): not true/false")]
 
 
 def test_former_names_become_a_json_array_of_trimmed_names():
@@ -191,16 +191,16 @@ def test_former_names_become_a_json_array_of_trimmed_names():
 def test_former_names_that_are_not_a_list_are_a_problem():
     row, _, problems = one("enterprises", {"former_names": "甲;乙"})
     assert row["former_names"] is None
-    assert problems == ["normalise(former_names): not a list of names"]
+    assert problems == [("former_names", "normalise(former_names): not a list of names")]
 
 
 def test_unreadable_shapes_are_problems_not_guesses():
     _, _, party = one("projects", {"builder": "甲公司", "contractor": None})
-    assert party == ["normalise(builder): not an object"]
+    assert party == [(None, "normalise(builder): not an object")]
     _, _, nested = one("projects", {"name": {"zh": "x"}})
-    assert nested == ["normalise(name): dict where a value was expected"]
+    assert nested == [("name", "normalise(name): dict where a value was expected")]
     out = normalise(tables.PROJECTS, ["not a record"])
-    assert out.problems[0][0] == "normalise(record): not an object"
+    assert out.problems[0][0] == (None, "normalise(record): not an object")
     assert set(out.rows[0].values()) == {None}
 
 

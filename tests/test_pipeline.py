@@ -95,6 +95,87 @@ def test_every_planted_malformed_record_is_quarantined_with_its_reasons(
     assert checked >= len(small_world.planted_malformed) // 2
 
 
+def test_every_warned_record_is_loaded_with_its_warnings(night, warehouse_url, small_world):
+    """Records that break their contract only in descriptive fields (the world's own
+    dirt and the planted blanks) are loaded, never quarantined, and each breach is
+    kept beside the record."""
+    engine = make_engine(warehouse_url)
+    with engine.connect() as conn:
+        quarantined = {(r.source_table, _key_or_none(r.source_table, json.loads(r.payload)))
+                       for r in conn.execute(text("SELECT source_table, payload FROM quarantine"))}
+        warned = {}
+        for r in conn.execute(text(
+                "SELECT w.source_table, w.column_name, w.severity, l.payload "
+                "FROM record_warning w JOIN landing_record l "
+                "ON l.batch_id = w.batch_id AND l.ordinal = w.ordinal")):
+            key = _key_or_none(r.source_table, json.loads(r.payload))
+            warned.setdefault((r.source_table, key), set()).add((r.column_name, r.severity))
+    assert small_world.planted_warned and small_world.planted_blanks
+    checked = 0
+    for dirt in small_world.planted_warned:
+        versions = [r for r in small_world.rows(dirt.table)
+                    if _key_or_none(dirt.table, r) == dirt.key]
+        if len(versions) > 1:
+            continue  # a later version of the record supersedes the warned one
+        checked += 1
+        assert (dirt.table, dirt.key) not in quarantined, f"quarantined: {dirt}"
+        assert (dirt.table, dirt.key) in warned, f"no warning kept: {dirt}"
+    assert checked >= len(small_world.planted_warned) // 2
+    for blank in small_world.planted_blanks:
+        assert (blank.table, blank.key) not in quarantined, blank.note
+        assert (blank.column, "warning") in warned[(blank.table, blank.key)], blank.note
+
+
+def test_warnings_are_reported_per_table_and_check(night):
+    folder, _ = night
+    report = json.loads((folder / "run_report.json").read_text(encoding="utf-8"))
+    accounts = report["sources"]["wage_accounts"]
+    blank_bank = "expect_column_values_to_not_be_null(bank_name)"
+    assert accounts["warnings"][blank_bank] >= 2, "the planted blank bank names at least"
+    assert accounts["warned"] >= accounts["warnings"][blank_bank]
+    assert report["sources"]["list_entries"]["warnings"][
+        "expect_column_values_to_not_be_null(subject_name)"] >= 1
+    for table, counts in report["sources"].items():
+        assert counts["warned"] <= counts["loaded"], table
+        assert sum(counts["warnings"].values()) >= counts["warned"], table
+    page = (folder / "data_docs" / "wage_accounts.html").read_text(encoding="utf-8")
+    assert "Severity" in page and ">warning<" in page
+
+
+def test_blank_descriptive_fields_go_out_as_inspectors_and_agencies_expect(night, small_world):
+    folder, _ = night
+    blanks = {(b.table, b.column): b for b in small_world.planted_blanks}
+    entries = {r["entry_id"]: r for r in _read_csv(folder / "blacklist" / "entries.csv")}
+    lines = (folder / "blacklist" / "entries.jsonl").read_text(encoding="utf-8").splitlines()
+    jsonl = {e["entry_id"]: e for e in map(json.loads, lines)}
+    person = blanks[("list_entries", "subject_name")].key
+    assert entries[person]["subject_name"] == "" and jsonl[person]["subject_name"] is None
+    assert re.fullmatch(r"\d{6}\*+\w{4}", entries[person]["person_id_masked"])
+    organisation = blanks[("list_entries", "cause")].key
+    assert entries[organisation]["cause"] == entries[organisation]["listing_authority"] == ""
+    assert entries[organisation]["decision_no"], "the fields that were typed go out as typed"
+
+    flags = _read_csv(folder / "flags.csv")
+    nameless = blanks[("projects", "name")].key
+    (flag,) = [f for f in flags if f["project_id"] == nameless]
+    listed = _read_csv(folder / "lists" / f"{flag['district_code']}.csv")
+    (row,) = [r for r in listed if r["项目编号"] == nameless]
+    assert row["项目名称"] == "（未填报）"
+    unfiled = next(c.project_id for c in small_world.planted
+                   if c.rule == "WA2" and c.expected and "bank name blank" in c.note)
+    (flag,) = [f for f in flags if f["project_id"] == unfiled]
+    listed = _read_csv(folder / "lists" / f"{flag['district_code']}.csv")
+    (row,) = [r for r in listed if r["项目编号"] == unfiled]
+    assert row["规则"] == "WA2" and row["数据问题"] == "专户开户银行为空"
+    clean = next(c.project_id for c in small_world.planted
+                 if c.rule == "WA2" and c.expected and "never filed" in c.note
+                 and c.project_id != unfiled)
+    (flag,) = [f for f in flags if f["project_id"] == clean and f["rule"] == "WA2"]
+    listed = _read_csv(folder / "lists" / f"{flag['district_code']}.csv")
+    (row,) = [r for r in listed if r["项目编号"] == clean and r["规则"] == "WA2"]
+    assert row["数据问题"] == "", "a flag whose records are clean shows no data problem"
+
+
 def _key_or_none(table, record):
     from wageguard.demo.cases import record_key
 

@@ -35,6 +35,17 @@ class ResolutionCase(NamedTuple):
     note: str
 
 
+class BlankCase(NamedTuple):
+    """A planted record with a descriptive field left blank, as real records come: it
+    must be loaded (with a warning), never quarantined. The planted list entries with
+    blanks all apply on D, so each must go out in the blacklist."""
+
+    table: str
+    key: str
+    column: str  # the blank one
+    note: str
+
+
 class DirtyRecord(NamedTuple):
     table: str  # a name from wageguard.tables
     key: str | tuple[str, ...]  # the record's key as served (for CSV rows, as typed)

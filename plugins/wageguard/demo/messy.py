@@ -1,11 +1,13 @@
 """Dirt, planted at a small rate in the province's own records (never in planted cases):
 the broken promises the contracts warn of.
 
-Two kinds, listed separately. *Messy* values are still readable once normalised (a
+Three kinds, listed separately. *Messy* values are still readable once normalised (a
 lower-case code, "1,250,000.00", "2026年11月3日", full-width digits): the pipeline must
-clean and keep them. *Malformed* records cannot be read ("2026-13-45", a status outside
-the enum, a negative amount, no project_id, a CSV row cut short): the pipeline must
-quarantine them, not crash and not drop them silently."""
+clean and keep them. *Warned* records break their contract only where no rule reads (a
+blank bank name, an approval date that is no date): the pipeline must keep them and
+record the breach. *Malformed* records cannot be used ("2026-13-45" as a signing date, a
+status outside the enum, a negative amount, no project_id, a CSV row cut short): the
+pipeline must quarantine them, not crash and not drop them silently."""
 
 from __future__ import annotations
 
@@ -22,19 +24,22 @@ from .records import Province, full_width, latest_closed_month
 _RATE = 0.001  # of a table's records, for each kind of dirt; at least one each
 
 
+_WARNED, _MALFORMED = "warned", "malformed"
+
+
 @dataclass(frozen=True)
 class _Dirt:
     table: str
     why: str
     change: Callable[[dict], object]
     applies: Callable[[dict], bool] = lambda record: True
-    malformed: bool = False
+    outcome: str = "messy"  # messy | warned | malformed
 
 
-def spoil(province: Province, rng: random.Random) -> tuple[list[DirtyRecord], list[DirtyRecord]]:
-    """Dirty some of `province`'s records in place; returns (messy, malformed)."""
-    messy: list[DirtyRecord] = []
-    malformed: list[DirtyRecord] = []
+def spoil(province: Province, rng: random.Random) -> dict[str, list[DirtyRecord]]:
+    """Dirty some of `province`'s records in place; returns them by outcome (messy,
+    warned, malformed)."""
+    dirty: dict[str, list[DirtyRecord]] = {"messy": [], "warned": [], "malformed": []}
     # One dirt per record at most, so each is listed with the one reason it is dirty.
     spoiled: set[int] = set()
     for dirt in _kinds(province):
@@ -44,11 +49,10 @@ def spoil(province: Province, rng: random.Random) -> tuple[list[DirtyRecord], li
         for record in _pick(rows, count, dirt.applies, spoiled, rng):
             dirt.change(record)
             spoiled.add(id(record))
-            (malformed if dirt.malformed else messy).append(
-                DirtyRecord(dirt.table, record_key(dirt.table, record), dirt.why)
-            )
+            dirty[dirt.outcome].append(
+                DirtyRecord(dirt.table, record_key(dirt.table, record), dirt.why))
         spoiled.update(id(r) for r in rows[length_before:])  # the copies of duplicates
-    return messy, malformed
+    return dirty
 
 
 def _pick(
@@ -110,7 +114,8 @@ def _kinds(province: Province) -> list[_Dirt]:
     return [
         # --- projects: parties as typed by the offices
         _Dirt("projects", "builder name blank (its code is right)",
-              on_party("builder", lambda p, c: p.update(name=""))),
+              on_party("builder", lambda p, c: p.update(name="")), outcome=_WARNED),
+        _Dirt("projects", "project name blank", setter(name=""), outcome=_WARNED),
         _Dirt("projects", "contractor credit code typed lower-case",
               on_party("contractor", lambda p, c: p.update(credit_code=p["credit_code"].lower())),
               lambda r: r["contractor"]["credit_code"] is not None),
@@ -148,15 +153,15 @@ def _kinds(province: Province) -> list[_Dirt]:
               lambda r: r.update(district_code=full_width(r["district_code"]))),
         _Dirt("projects", "served twice: same id, same updated_at", duplicate("projects")),
         _Dirt("projects", "contract_signed_on 2026-13-45 is no date",
-              setter(contract_signed_on="2026-13-45"), malformed=True),
+              setter(contract_signed_on="2026-13-45"), outcome=_MALFORMED),
         _Dirt("projects", "contract_signed_on 下月 is no date",
-              setter(contract_signed_on="下月"), malformed=True),
+              setter(contract_signed_on="下月"), outcome=_MALFORMED),
         _Dirt("projects", "status in_progress is outside the enum",
-              setter(status="in_progress"), malformed=True),
+              setter(status="in_progress"), outcome=_MALFORMED),
         _Dirt("projects", "contract amount is negative",
-              setter(contract_amount="-500000.00"), malformed=True),
+              setter(contract_amount="-500000.00"), outcome=_MALFORMED),
         _Dirt("projects", "contract amount 待定 is not a number",
-              setter(contract_amount="待定"), malformed=True),
+              setter(contract_amount="待定"), outcome=_MALFORMED),
         # --- wage accounts
         _Dirt("wage_accounts", "opened_on typed YYYY/MM/DD",
               reformat_date("opened_on", lambda d: d.replace("-", "/"))),
@@ -164,11 +169,14 @@ def _kinds(province: Province) -> list[_Dirt]:
               lambda r: r.update(bank_name=f" {r['bank_name']} ")),
         _Dirt("wage_accounts", "served twice: same id, same updated_at",
               duplicate("wage_accounts")),
-        _Dirt("wage_accounts", "project_id missing", setter(project_id=None), malformed=True),
+        _Dirt("wage_accounts", "project_id missing", setter(project_id=None), outcome=_MALFORMED),
         _Dirt("wage_accounts", "opened_on 下月 is no date", setter(opened_on="下月"),
-              malformed=True),
-        _Dirt("wage_accounts", "status frozen is outside the enum", setter(status="frozen"),
-              malformed=True),
+              outcome=_MALFORMED),
+        _Dirt("wage_accounts", "status frozen is outside the enum (no rule reads it)",
+              setter(status="frozen"), outcome=_WARNED),
+        _Dirt("wage_accounts", "bank name blank", setter(bank_name=""), outcome=_WARNED),
+        _Dirt("wage_accounts", "masked account number blank", setter(account_no_masked="  "),
+              outcome=_WARNED),
         # --- wage deposits
         _Dirt("wage_deposits", "amount with thousands separators",
               lambda r: r.update(amount=_with_separators(r["amount"]))),
@@ -177,10 +185,10 @@ def _kinds(province: Province) -> list[_Dirt]:
         _Dirt("wage_deposits", "contractor credit code typed lower-case",
               lambda r: r.update(contractor_credit_code=r["contractor_credit_code"].lower()),
               lambda r: r["contractor_credit_code"] is not None),
-        _Dirt("wage_deposits", "amount is negative", setter(amount="-1000.00"), malformed=True),
+        _Dirt("wage_deposits", "amount is negative", setter(amount="-1000.00"), outcome=_MALFORMED),
         _Dirt("wage_deposits", "form cheque is outside the enum", setter(form="cheque"),
-              malformed=True),
-        _Dirt("wage_deposits", "project_id missing", setter(project_id=None), malformed=True),
+              outcome=_MALFORMED),
+        _Dirt("wage_deposits", "project_id missing", setter(project_id=None), outcome=_MALFORMED),
         # --- real-name months
         _Dirt("realname_monthly", "payroll with thousands separators",
               lambda r: r.update(payroll_amount=_with_separators(r["payroll_amount"])),
@@ -188,17 +196,20 @@ def _kinds(province: Province) -> list[_Dirt]:
         _Dirt("realname_monthly", "served twice: same key, same updated_at",
               duplicate("realname_monthly"), in_latest_closed_month),
         _Dirt("realname_monthly", "registered_workers is negative",
-              setter(registered_workers=-3), in_latest_closed_month, malformed=True),
+              setter(registered_workers=-3), in_latest_closed_month, outcome=_MALFORMED),
         _Dirt("realname_monthly", "paid amount 不详 is not a number",
-              setter(paid_via_contractor_amount="不详"), in_latest_closed_month, malformed=True),
+              setter(paid_via_contractor_amount="不详"), in_latest_closed_month, outcome=_MALFORMED),
         # --- the register and the lists
         _Dirt("enterprises", "stray spaces around the name",
               lambda r: r.update(name=f"{r['name']}  ")),
         _Dirt("enterprises", "registration number in full-width digits",
               lambda r: r.update(legacy_registration_no=full_width(r["legacy_registration_no"])),
               lambda r: r["legacy_registration_no"] is not None),
-        _Dirt("enterprises", "status 存续 is outside the enum", setter(status="存续"),
-              malformed=True),
+        _Dirt("enterprises", "status 存续 is outside the enum (no rule reads it)",
+              setter(status="存续"), outcome=_WARNED),
+        _Dirt("enterprises", "name blank", setter(name=""), outcome=_WARNED),
+        _Dirt("enterprises", "deleted typed 否, not true/false", setter(deleted="否"),
+              outcome=_MALFORMED),
         _Dirt("list_entries", "person's ID number sent unmasked",
               lambda r: r.update(person_id_masked=province.person_id(
                   r["person_id_masked"][:6], masked=False)),
@@ -207,10 +218,13 @@ def _kinds(province: Province) -> list[_Dirt]:
               reformat_date("listed_on", lambda d: d.replace("-", ""))),
         _Dirt("list_entries", "credit code typed lower-case",
               lambda r: r.update(credit_code=r["credit_code"].lower())),
+        _Dirt("list_entries", "subject name blank", setter(subject_name=""), outcome=_WARNED),
+        _Dirt("list_entries", "cause, decision number and listing authority blank",
+              setter(cause="", decision_no=None, listing_authority=" "), outcome=_WARNED),
         _Dirt("list_entries", "listed_on 2026-13-45 is no date", setter(listed_on="2026-13-45"),
-              malformed=True),
+              outcome=_MALFORMED),
         _Dirt("list_entries", "list_type warning is outside the enum", setter(list_type="warning"),
-              malformed=True),
+              outcome=_MALFORMED),
         # --- dev-reform CSV rows
         _Dirt("investment_projects", "code typed as 20 bare digits",
               lambda r: r.update(项目代码=r["项目代码"].replace("-", ""))),
@@ -226,22 +240,24 @@ def _kinds(province: Province) -> list[_Dirt]:
               lambda r: r.update(项目名称=f'{r["项目名称"]},含"配套"工程')),
         _Dirt("investment_projects", "name with a line break (quoted in the CSV)",
               lambda r: r.update(项目名称=f"{r['项目名称']}\n（二标段）")),
-        _Dirt("investment_projects", "approval date 2026-13-45 is no date",
-              setter(审批日期="2026-13-45"), malformed=True),
-        _Dirt("investment_projects", "total investment 待定 is not a number",
-              setter(总投资="待定"), malformed=True),
+        _Dirt("investment_projects", "approval date 2026-13-45 is no date (no rule reads it)",
+              setter(审批日期="2026-13-45"), outcome=_WARNED),
+        _Dirt("investment_projects", "total investment 待定 is not a number (no rule reads it)",
+              setter(总投资="待定"), outcome=_WARNED),
+        _Dirt("investment_projects", "是否政府投资 typed Y", setter(是否政府投资="Y"),
+              outcome=_MALFORMED),
         _Dirt("investment_projects", "row cut short after the owner's name",
-              cut_short("investment_projects", 4), malformed=True),
+              cut_short("investment_projects", 4), outcome=_MALFORMED),
         _Dirt("fund_disbursements", "labour amount in full-width digits",
               lambda r: r.update(其中人工费用=full_width(r["其中人工费用"]))),
         _Dirt("fund_disbursements", "month 202613 does not exist", setter(拨付月份="202613"),
-              malformed=True),
+              outcome=_MALFORMED),
         _Dirt("fund_disbursements", "labour amount is negative", setter(其中人工费用="-5"),
-              malformed=True),
-        _Dirt("fund_disbursements", "actual amount 待定 is not a number",
-              setter(实际拨付金额="待定"), malformed=True),
+              outcome=_MALFORMED),
+        _Dirt("fund_disbursements", "actual amount 待定 is not a number (no rule reads it)",
+              setter(实际拨付金额="待定"), outcome=_WARNED),
         _Dirt("fund_disbursements", "row cut short after the planned amount",
-              cut_short("fund_disbursements", 3), malformed=True),
+              cut_short("fund_disbursements", 3), outcome=_MALFORMED),
     ]
 
 

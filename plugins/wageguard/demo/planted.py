@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from .cases import DirtyRecord, PlantedCase, ResolutionCase
+from .cases import BlankCase, DirtyRecord, PlantedCase, ResolutionCase, record_key
 from .identifiers import DISTRICT_BY_CODE, DISTRICTS, District
 from .records import (
     Province,
@@ -85,6 +85,7 @@ class Planter:
         self.cases: list[PlantedCase] = []
         self.resolutions: list[ResolutionCase] = []
         self.malformed: list[DirtyRecord] = []
+        self.blanks: list[BlankCase] = []
         self._districts = itertools.cycle(DISTRICTS)
         self.clean_builder = self.company(builder=True)
         self.clean_contractor = self.company()
@@ -106,6 +107,12 @@ class Planter:
     ) -> None:
         severity = (severity or BASE_SEVERITY[rule]) if expected else None
         self.cases.append(PlantedCase(project["project_id"], rule, expected, severity, note))
+
+    def blank(self, table: str, record: dict, *columns: str, note: str) -> None:
+        """Leaves descriptive `columns` of `record` blank, as offices do."""
+        for column in columns:
+            record[column] = ""
+            self.blanks.append(BlankCase(table, record_key(table, record), column, note))
 
     def expect_resolution(
         self, project: dict, role: str, status: str, code: str | None, note: str
@@ -352,6 +359,15 @@ def _wa1(pl: Planter) -> None:
     pl.account(pr, opened=pl.D)
     pl.expect(pr, "WA1", False, "account opened on D")
     pl.expect(pr, "WA2", False, "account opened on D, not filed: filing not yet due")
+    pr = pl.project(91010, account=False)
+    account = pl.account(pr, opened=pl.day(-390), filed=pl.day(-385))
+    pl.blank("wage_accounts", account, "bank_name",
+             note="a compliant project's only account, its bank name blank")
+    pl.expect(pr, "WA1", False, "its only account has a blank bank name: the account is open")
+    pl.expect(pr, "WA2", False, "its only account has a blank bank name: filed in time")
+    pr = pl.project(91011, account=False)
+    pl.blank("projects", pr, "name", note="a project without an account, its name blank")
+    pl.expect(pr, "WA1", True, "no account; its name is blank, which changes nothing", "red")
     pr = pl.project(91009, account=False)
     pl.account(pr, opened=pl.day(-390), filed=pl.day(-385), closed=pl.day(-10), status="open")
     pl.expect(pr, "WA1", True, "account says 'open' but closed D-10: status is not read", "red")
@@ -367,6 +383,12 @@ def _wa2(pl: Planter) -> None:
         pr = pl.project(serial, signed=pl.day(-60), account=False)
         pl.account(pr, opened=pl.day(opened), filed=None if filed is None else pl.day(filed))
         pl.expect(pr, "WA2", expected, note)
+    pr = pl.project(92006, signed=pl.day(-60), account=False)
+    account = pl.account(pr, opened=pl.day(-31))
+    pl.blank("wage_accounts", account, "bank_name",
+             note="an account never filed, its bank name blank")
+    pl.expect(pr, "WA2", True, "account opened D-31, never filed, its bank name blank")
+    pl.expect(pr, "WA1", False, "its account (bank name blank) is open")
     pr = pl.project(92005, signed=pl.day(-60), account=False)
     pl.account(pr, opened=pl.day(-59), closed=pl.day(-5))
     pl.account(pr, opened=pl.day(-6), filed=pl.day(-4))
@@ -537,6 +559,19 @@ def _cr1(pl: Planter) -> None:
     case(96012, True, "entry removed the day after D: applies on D", listed=pl.day(-100),
          removed=pl.day(1))
     case(96014, False, "entry listed the day after D", listed=pl.day(1))
+    pr, company = case(96015, False, "only a person entry (its subject name blank)")
+    made = pl.entry(company, listed=pl.day(-100), person=p.names.person())
+    pl.blank("list_entries", made, "subject_name",
+             note="a dishonest person entry applying on D, the person's name blank")
+    pr, company = case(96016, True, "dishonest entry whose cause and authority are blank")
+    made = pl.entry(company, listed=pl.day(-100))
+    pl.blank("list_entries", made, "cause", "listing_authority",
+             note="an organisation's dishonest entry applying on D, cause and authority blank")
+    pr, company = case(96017, True, "a listed contractor whose register name is blank",
+                       listed=pl.day(-100))
+    pl.blank("enterprises", company, "name", note="a register company, its name blank")
+    pl.expect_resolution(pr, "contractor", "resolved", company["credit_code"],
+                         "typed with its code; the register's name is blank")
     for serial, company, as_typed, how in (
         (96008, pl.company(renamed=True), by_former_name, "its former name, no code"),
         (96009, pl.company(legacy=True), lambda c: typed(c, code=c["legacy_registration_no"]),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from .background import populate
-from .cases import DirtyRecord, LifecycleCase, PlantedCase, ResolutionCase
+from .cases import BlankCase, DirtyRecord, LifecycleCase, PlantedCase, ResolutionCase
 from .lifecycle import month_of_nights, plant_lifecycle
 from .messy import spoil
 from .planted import plant
@@ -42,7 +42,9 @@ class World:
     planted_resolution: list[ResolutionCase] = field(default_factory=list)
     lifecycle: list[LifecycleCase] = field(default_factory=list)
     planted_messy: list[DirtyRecord] = field(default_factory=list)
+    planted_warned: list[DirtyRecord] = field(default_factory=list)
     planted_malformed: list[DirtyRecord] = field(default_factory=list)
+    planted_blanks: list[BlankCase] = field(default_factory=list)
 
     @property
     def as_of(self) -> datetime:
@@ -72,7 +74,7 @@ def generate_world(
     lifecycle = plant_lifecycle(planted)
     province = planted.province.sibling(random.Random(f"{seed}:province"))
     populate(province, projects)
-    messy, malformed = spoil(province, random.Random(f"{seed}:dirt"))
+    dirty = spoil(province, random.Random(f"{seed}:dirt"))
     tables = {
         name: getattr(planted.province, name) + getattr(province, name) for name in _TABLES
     }
@@ -83,6 +85,8 @@ def generate_world(
         planted=planted.cases,
         planted_resolution=planted.resolutions,
         lifecycle=lifecycle,
-        planted_messy=messy,
-        planted_malformed=planted.malformed + malformed,
+        planted_messy=dirty["messy"],
+        planted_warned=dirty["warned"],
+        planted_malformed=planted.malformed + dirty["malformed"],
+        planted_blanks=planted.blanks,
     )

@@ -201,7 +201,8 @@ def night_pulls(conn: Connection, run_date: dt.date, cutoff: str) -> list[dict]:
     rows = conn.execute(text(read_sql("exports/dashboard_pulls.sql")),
                         {"run_date": run_date, "cutoff": cutoff}).mappings()
     return [{"table": r["source_table"], "label": SOURCE_ZH.get(r["source_table"], ""),
-             **{k: int(r[k] or 0) for k in ("pulled", "loaded", "quarantined", "superseded")}}
+             **{k: int(r[k] or 0)
+                for k in ("pulled", "loaded", "quarantined", "warned", "superseded")}}
             for r in rows]
 
 

@@ -22,10 +22,11 @@ COLUMNS = (
     ("项目编号", 22), ("项目名称", 30), ("行政区划代码", 12), ("施工总承包单位", 30),
     ("总包统一社会信用代码", 22), ("建设单位", 30), ("建设单位统一社会信用代码", 22),
     ("首次预警日期", 12), ("已持续天数", 10), ("昨日以来", 8), ("依据", 60),
-    ("处置", 8), ("豁免截止日期", 14), ("处置理由", 24), ("处置人", 10),
+    ("处置", 8), ("豁免截止日期", 14), ("处置理由", 24), ("处置人", 10), ("数据问题", 30),
 )
 HEADER = [name for name, _ in COLUMNS]
 UNRESOLVED = "(未能核实)"
+NOT_FILED = "（未填报）"  # a name the source left blank: the cell is not empty by mistake
 RESOLVED_HEADER = ["项目编号", "项目名称", "规则", "问题", "首次预警日期"]
 TREND_NIGHTS = 30
 TREND_SHEET = "趋势"
@@ -40,11 +41,11 @@ def _row(flag: OpenFlag, rules: dict[str, Rule], params: dict) -> list:
         rule.title,
         rule.missing_text(params),
         flag.project_id,
-        flag.project_name,
+        flag.project_name or NOT_FILED,
         flag.district_code,
-        flag.contractor_name,
+        flag.contractor_name or NOT_FILED,
         flag.contractor_credit_code or UNRESOLVED,
-        flag.builder_name,
+        flag.builder_name or NOT_FILED,
         flag.builder_credit_code or UNRESOLVED,
         flag.raised_on.isoformat(),
         flag.days_open,
@@ -54,6 +55,7 @@ def _row(flag: OpenFlag, rules: dict[str, Rule], params: dict) -> list:
         flag.disposition_until.isoformat() if flag.disposition_until else "",
         flag.disposition_reason or "",
         flag.disposition_inspector or "",
+        "；".join(flag.data_issues),
     ]
 
 
@@ -208,7 +210,7 @@ def _resolved_sheet(book, styles, resolved: list[dict], rules: dict[str, Rule]) 
     sheet.write_row(0, 0, RESOLVED_HEADER, styles["head"])
     for i, item in enumerate(resolved, start=1):
         rule = rules.get(item["rule"])
-        sheet.write_row(i, 0, [item["project_id"], item["name"], item["rule"],
+        sheet.write_row(i, 0, [item["project_id"], item["name"] or NOT_FILED, item["rule"],
                                rule.title if rule else "", str(item["raised_on"])])
     sheet.set_column(0, 1, 28)
     sheet.set_column(2, 4, 14)

@@ -38,21 +38,27 @@ def write_links(conn: Connection, path: Path, run_date: dt.date) -> int:
 
 
 def source_counts(conn: Connection, batch_ids: list[str]) -> dict[str, dict]:
-    """Per source table of this run: pulled = loaded + quarantined + superseded."""
+    """Per source table of this run: pulled = loaded + quarantined + superseded;
+    `warned` of the loaded records break descriptive checks, counted per check
+    in `warnings`."""
     tables: dict[str, dict] = {}
     if not batch_ids:
         return tables
     query = text(
-        "SELECT batch_id, source_table, pulled, loaded, quarantined, superseded, "
-        "watermark_from, watermark_to FROM load_batch WHERE batch_id IN :ids"
+        "SELECT batch_id, source_table, pulled, loaded, quarantined, superseded, warned, "
+        "watermark_from, watermark_to, validation_summary FROM load_batch "
+        "WHERE batch_id IN :ids"
     ).bindparams(bindparam("ids", expanding=True))
     for r in conn.execute(query, {"ids": batch_ids}).mappings():
+        summary = json.loads(r["validation_summary"] or "{}")
         tables[r["source_table"]] = {
             "batch_id": r["batch_id"],
             "pulled": r["pulled"],
             "loaded": r["loaded"],
             "quarantined": r["quarantined"],
             "superseded": r["superseded"],
+            "warned": r["warned"] or 0,
+            "warnings": summary.get("warnings", {}),
             "watermark_from": r["watermark_from"],
             "watermark_to": r["watermark_to"],
         }

@@ -1,6 +1,7 @@
 """Night D's open flags as inspectors see them: severity after escalation,
 days open, overdue, the parties with their credit codes, new since the
-previous night; and the flags resolved since then."""
+previous night, the data problems of the records behind them; and the flags
+resolved since then."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from wageguard.exports.files import write_csv
+from wageguard.sources.rest_feeds import closed_months
+from wageguard.tables import BY_NAME
+from wageguard.warehouse.sqlfiles import read_sql, used_params
 from wageguard.warehouse.values import as_date
 
 LEVELS = ("yellow", "orange", "red")
@@ -52,6 +56,9 @@ class OpenFlag:
     disposition_until: dt.date | None = None
     disposition_reason: str | None = None
     disposition_inspector: str | None = None
+    # What is wrong with the records the flag rests on, in inspectors' words
+    # (专户开户银行为空): the record was used all the same.
+    data_issues: tuple[str, ...] = ()
 
     @property
     def listed(self) -> bool:
@@ -79,11 +86,41 @@ WHERE f.run_date = :d
 """
 
 
+# How each kind of breach reads on an inspector's list.
+_BREACH_ZH = (
+    ("expect_column_values_to_not_be_null", "为空"),
+    ("expect_column_values_to_match_regex", "格式不符"),
+    ("expect_column_values_to_match_strftime_format", "不是有效日期"),
+    ("expect_column_values_to_be_in_set", "取值不在规定范围"),
+    ("normalise", "无法识别"),
+)
+
+
+def data_issue_text(table: str, column: str | None, expectation: str) -> str:
+    """e.g. 专户开户银行为空 for a blank bank name on a wage account."""
+    what = next((zh for kind, zh in _BREACH_ZH if expectation.startswith(kind)), "不符合约定")
+    return f"{BY_NAME[table].label(column) if column else expectation}{what}"
+
+
+def data_issues(conn: Connection, run_date: dt.date, bundle_day: dt.date | None,
+                params: dict) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Per (project_id, rule): the data problems of its evidence, each said once."""
+    sql = read_sql("exports/flag_data_issues.sql")
+    bound = {"run_date": run_date, "bundle_day": bundle_day,
+             "closed_month": closed_months(run_date, 1, params["month_closes_on_day"])[0]}
+    found: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+    for r in conn.execute(text(sql), used_params(sql, bound)):
+        found[(r.project_id, r.rule)][data_issue_text(r.source_table, r.column_name,
+                                                      r.expectation)] = None
+    return {flag: tuple(texts) for flag, texts in found.items()}
+
+
 def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
-               params: dict) -> list[OpenFlag]:
+               params: dict, bundle_day: dt.date | None = None) -> list[OpenFlag]:
     from wageguard.rules.dispositions import dispositions_for_night, listing_status
 
     disposed = dispositions_for_night(conn, run_date)
+    issues = data_issues(conn, run_date, bundle_day, params)
     before = set()
     if previous is not None:
         before = {
@@ -114,6 +151,7 @@ def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
             disposition_until=found.until if found else None,
             disposition_reason=found.reason if found else None,
             disposition_inspector=found.inspector if found else None,
+            data_issues=issues.get((r["project_id"], r["rule"]), ()),
         ))
     return sorted(flags, key=lambda f: (f.project_id, f.rule))
 

@@ -69,7 +69,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
     with (night_folder(root, run_date) as folder, eng.begin() as conn,
           DataDocs(conn, folder / "data_docs", batch_ids) as docs):
         previous = previous_night(conn, run_date)
-        flags = open_flags(conn, run_date, previous, params)
+        flags = open_flags(conn, run_date, previous, params, view.bundle_day)
         resolved = resolved_since(conn, run_date, previous)
         districts = [r[0] for r in conn.execute(
             text("SELECT DISTINCT district_code FROM night_project WHERE run_date = :d "

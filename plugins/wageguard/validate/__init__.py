@@ -33,17 +33,18 @@ def validate_table(
     for start in range(0, len(records), CHUNK):
         part = records[start:start + CHUNK]
         validation.add(part, [payload_hash(canonical(record)) for record in part])
-    good, positions, quarantined, changes = [], [], [], []
+    good, positions, quarantined, changes, warnings = [], [], [], [], []
     for verdict in validation.verdicts():
         good += verdict.rows
         positions += verdict.positions
         quarantined += [Quarantined(table, r.key, r.reasons, records[r.position], r.position)
                         for r in verdict.rejections]
         changes += verdict.changes
+        warnings += verdict.warnings
     summary = validation.summary
     outcome = Outcome(table=table, pulled=len(records), good=good, quarantined=quarantined,
                       superseded=summary["superseded"], changes=changes, summary=summary,
-                      good_positions=positions)
+                      good_positions=positions, warnings=warnings)
     accounted = len(outcome.good) + len(outcome.quarantined) + outcome.superseded
     if outcome.pulled != accounted:
         raise RuntimeError(

@@ -88,7 +88,8 @@ class BatchValidation:
         checks = SuiteChecks(self.table)
         rejected_reasons: dict[int, list[str]] = {}
         checked_reasons: Counter = Counter()
-        good = quarantined = changes = tombstones = 0
+        good = quarantined = changes = tombstones = warned = 0
+        breached: Counter = Counter()
         bounds = [start for start, _ in self._chunks] + [self.pulled]
         rejected_by_chunk: defaultdict[int, dict[int, list[str]]] = defaultdict(dict)
         for position, reasons in deduped.rejected.items():
@@ -101,10 +102,11 @@ class BatchValidation:
             deleted = columns.get("deleted") or [None] * len(kept)
             live = [i for i, keep in enumerate(kept) if keep and deleted[i] is not True]
             tombstones += sum(kept) - len(live)
-            failures = checks.check(_rows_of(columns, live, len(kept)), len(live))
+            failures, breaches = checks.check(_rows_of(columns, live, len(kept)), len(live))
             verdict = split_chunk(
                 self.table, start, columns, hashes, kept, rejected_by_chunk[index], problems,
                 {live[j]: failed for j, failed in enumerate(failures) if failed},
+                {live[j]: found for j, found in enumerate(breaches) if found},
                 chunk_changes)
             for rejection in verdict.rejections:
                 if rejection.position in deduped.rejected:
@@ -114,6 +116,9 @@ class BatchValidation:
             good += len(verdict.positions)
             quarantined += len(verdict.rejections)
             changes += len(verdict.changes)
+            warned += len(verdict.warnings)
+            for row in verdict.warnings:
+                breached.update(breach.expectation for breach in row.breaches)
             yield verdict
         # Reasons are counted as validating the pull whole would: dedupe's
         # rejections first, in its order, then the checked rows in pull order.
@@ -133,6 +138,9 @@ class BatchValidation:
             "tied_versions": deduped.tied,
             "changes": changes,
             "reasons": dict(reasons.most_common()),
+            # Loaded all the same (counted in good): what they break, per check.
+            "warned": warned,
+            "warnings": dict(breached.most_common()),
             "validation": {"success": checks.success, "rows": checks.rows,
                            "expectations": checks.results()},
         }

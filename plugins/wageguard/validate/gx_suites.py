@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 SUITES_DIR = expectations_dir()
 ROW = "_row"  # row number carried through GX so failures map back to records
 EXAMPLES = 5
+_META_PROPERTIES = "meta_properties_to_render"
 _RESULT_FORMAT = {
     # COMPLETE is the only format that lists every failing row; run_suite keeps
     # the row numbers and reports only summary-sized results.
@@ -43,7 +44,7 @@ class SuiteError(RuntimeError):
 
 @dataclass
 class SuiteRun:
-    failures: dict[int, list[str]]  # row number -> names of the expectations it failed
+    failures: dict[int, list[str]]  # row number -> names of the expectations it failed, any severity
     results: list[dict]  # one summary-sized, JSON-safe entry per expectation
     success: bool
 
@@ -137,6 +138,7 @@ def run_suite(
             "expectation": name,
             "type": config.type,
             "columns": expectation_columns(config.kwargs),
+            "severity": config.severity.value,
             "success": bool(each.success),
             **{
                 field: _json_safe(each.result.get(field))
@@ -149,10 +151,12 @@ def run_suite(
     return SuiteRun(failures=failures, results=results, success=bool(validation.success))
 
 
-def data_docs_page(table: str, results: list[tuple[str, dict, bool, dict]]) -> str:
+def data_docs_page(table: str, results: list[list]) -> str:
     """GX's Data Docs page for one pull's validation: `results` are (type,
-    kwargs, success, result in GX's SUMMARY format) per expectation, in the
-    order GX reports them."""
+    kwargs, success, result in GX's SUMMARY format, severity) per expectation,
+    in the order GX reports them; pulls stored before severities were kept
+    lack the fifth and were all critical. The severity is shown in a column of
+    its own through GX's meta-properties rendering."""
     load_suite(table)  # the suite as GX reads it: one GX refuses fails here too
     import great_expectations as gx
     from great_expectations.core.expectation_validation_result import (
@@ -165,21 +169,43 @@ def data_docs_page(table: str, results: list[tuple[str, dict, bool, dict]]) -> s
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
-    passed = sum(success for _, _, success, _ in results)
+    class WithSeverity(ExpectationConfiguration):
+        """GX renders a meta property as a column of its own when the kwargs
+        name it (what its page renderer sets from a suite's meta-properties
+        notes), but then fails to build the expectation from those kwargs, so
+        the key is set aside while it does."""
+
+        def to_domain_obj(self):
+            shown = self.kwargs.pop(_META_PROPERTIES)
+            try:
+                return super().to_domain_obj()
+            finally:
+                self.kwargs[_META_PROPERTIES] = shown
+
+    def shown(kind: str, kwargs: dict, severity: str) -> ExpectationConfiguration:
+        config = WithSeverity(
+            kind, kwargs, meta={"attributes": {"properties": {"severity": severity}}},
+            severity=severity)
+        config.kwargs[_META_PROPERTIES] = {"Severity": "properties.severity"}
+        return config
+
+    evaluated = [(kind, kwargs, success, result, *rest) for kind, kwargs, success, result, *rest
+                 in results]
+    passed = sum(row[2] for row in evaluated)
     validation = ExpectationSuiteValidationResult(
-        success=passed == len(results),
+        success=passed == len(evaluated),
         results=[
             ExpectationValidationResult(
-                success=success, expectation_config=ExpectationConfiguration(kind, kwargs),
-                result=result)
-            for kind, kwargs, success, result in results
+                success=success, result=result,
+                expectation_config=shown(kind, kwargs, rest[0] if rest else "critical"))
+            for kind, kwargs, success, result, *rest in evaluated
         ],
         suite_name=table,
         statistics={
-            "evaluated_expectations": len(results),
+            "evaluated_expectations": len(evaluated),
             "successful_expectations": passed,
-            "unsuccessful_expectations": len(results) - passed,
-            "success_percent": passed / len(results) * 100 if results else None,
+            "unsuccessful_expectations": len(evaluated) - passed,
+            "success_percent": passed / len(evaluated) * 100 if evaluated else None,
         },
         meta={
             "great_expectations_version": gx.__version__,

@@ -24,6 +24,8 @@ SHANGHAI = timezone(timedelta(hours=8))
 
 # (column, before, after, kind)
 Change = tuple[str, object, object, str]
+# (column the problem is in, or None for the record as a whole; the reason)
+Problem = tuple[str | None, str]
 
 
 def _never(raw: object) -> bool:
@@ -60,7 +62,7 @@ class Kind:
 class Normalised:
     columns: dict[str, list]  # the table's columns in order, one value per record
     changes: defaultdict[int, list[Change]]  # by record; most records have none
-    problems: defaultdict[int, list[str]]  # reasons to quarantine the record, whatever else
+    problems: defaultdict[int, list[Problem]]  # values that could not be read at all
 
     @property
     def rows(self) -> list[dict]:
@@ -297,7 +299,8 @@ def _source_paths(table: SourceTable) -> dict[str, tuple[str, ...]]:
     return {column: nested.get(column, (column,)) for column in table.columns}
 
 
-def _raw_values(records: list, path: tuple[str, ...], problems: defaultdict) -> list:
+def _raw_values(records: list, path: tuple[str, ...],
+                problems: defaultdict[int, list[Problem]]) -> list:
     """One column's raw values across the records (which are known to be objects
     or recorded as a problem already)."""
     top, *nested = path
@@ -308,18 +311,32 @@ def _raw_values(records: list, path: tuple[str, ...], problems: defaultdict) -> 
                 values[i] = value.get(step)
             elif value is not None:
                 # A null party is just missing data; a bare string cannot be read.
-                reason = f"normalise({top}): not an object"
-                if reason not in problems[i]:
-                    problems[i].append(reason)
+                # Resolution reads the party whole, so it is the record's problem.
+                problem = (None, f"normalise({top}): not an object")
+                if problem not in problems[i]:
+                    problems[i].append(problem)
                 values[i] = None
     return values
 
 
+def _cut_short(table: SourceTable, records: list,
+               problems: defaultdict[int, list[Problem]]) -> None:
+    """A CSV row with fewer fields than the header: its cells cannot be trusted
+    to sit under their headers. A blank cell reads as "", a missing one as
+    None, so a row lacking its last header is one cut short."""
+    last = list(DEVREFORM_HEADERS[table.name])[-1]
+    for i, record in enumerate(records):
+        if isinstance(record, dict) and record.get(last) is None:
+            problems[i].append((None, f"normalise(record): row cut short before {last}"))
+
+
 def normalise(table: SourceTable, records: list) -> Normalised:
-    problems: defaultdict[int, list[str]] = defaultdict(list)
+    problems: defaultdict[int, list[Problem]] = defaultdict(list)
     for i, record in enumerate(records):
         if not isinstance(record, dict):
-            problems[i].append("normalise(record): not an object")
+            problems[i].append((None, "normalise(record): not an object"))
+    if table.system == "devreform":
+        _cut_short(table, records, problems)
     changes: defaultdict[int, list[Change]] = defaultdict(list)
     columns = {}
     for column, path in _source_paths(table).items():
@@ -348,7 +365,7 @@ def normalise(table: SourceTable, records: list) -> Normalised:
             value, problem, recorded = result
             append(value)
             if problem:
-                problems[i].append(problem)
+                problems[i].append((column, problem))
             if recorded:
                 changes[i].append((column, shown(raw), value, name))
         columns[column] = values

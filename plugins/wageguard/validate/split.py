@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from wageguard.tables import SourceTable
 from wageguard.validate.dedupe import key_of
+from wageguard.validate.normalise import Problem
+from wageguard.validate.suite_checks import Breach
 
 TOP_REASONS = 3
 
@@ -20,6 +22,16 @@ class Rejection:
 
 
 @dataclass
+class Warned:
+    """A good row that breaks its contract only where the rules do not read."""
+
+    position: int
+    key: str | None
+    payload_hash: str
+    breaches: list[Breach]
+
+
+@dataclass
 class ChunkVerdict:
     """What became of one chunk of a pull, in pull order."""
 
@@ -29,6 +41,7 @@ class ChunkVerdict:
     tombstones: list[bool]  # per good row
     rejections: list[Rejection] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)  # {key, column, before, after, kind}
+    warnings: list[Warned] = field(default_factory=list)  # good rows with breaches
 
     @property
     def rows(self) -> list[dict]:
@@ -58,6 +71,7 @@ class Outcome:
     changes: list[dict]
     summary: dict  # counts and summary-sized validation results, JSON-serialisable
     good_positions: list[int]  # of each good row's raw record in the batch as served
+    warnings: list[Warned] = field(default_factory=list)  # good rows that break descriptive checks
 
     @property
     def quarantined_share(self) -> float:
@@ -75,19 +89,43 @@ class BatchRejected(Exception):
 
 
 def split_chunk(table: SourceTable, start: int, columns: dict[str, list], hashes: list[str],
-                kept: list[bool], rejected: dict[int, list[str]], problems: dict[int, list[str]],
-                failures: dict[int, list[str]], changes: dict[int, list]) -> ChunkVerdict:
+                kept: list[bool], rejected: dict[int, list[str]],
+                problems: dict[int, list[Problem]], failures: dict[int, list[str]],
+                breaches: dict[int, list[Breach]], changes: dict[int, list]) -> ChunkVerdict:
     """One chunk of records at positions start.. in pull order, by index in the
     chunk: `kept` and `rejected` are dedupe's verdicts, `problems`
-    normalisation's, `failures` the suite's on the kept live rows. A kept
-    tombstone needs nothing beyond the key and updated_at that dedupe already
-    required."""
+    normalisation's, `failures` (critical) and `breaches` (the rest) the
+    suite's on the kept live rows. A kept tombstone needs nothing beyond the key
+    and updated_at that dedupe already required.
+
+    A problem reading a column the rules need is as fatal as a critical
+    failure; one in a descriptive column is a breach like a warning's. A
+    breached value is not loaded: the check found it unusable, and it stays in
+    the landed payload."""
     deleted = columns.get("deleted") or [None] * len(kept)
-    bad = {i: problems.get(i, []) + reasons for i, reasons in rejected.items()}
-    for i in problems.keys() | failures.keys():
+    critical = table.critical
+    fatal: set[int] = set()
+    warned: dict[int, list[Breach]] = {}
+    for i, found in problems.items():
+        for column, reason in found:
+            if column is None or column in critical:
+                fatal.add(i)
+            else:
+                warned.setdefault(i, []).append(Breach(reason, column, None, "warning"))
+
+    def reasons(i: int) -> list[str]:  # a quarantined record's every problem
+        return [reason for _, reason in problems.get(i, [])]
+
+    bad = {i: reasons(i) + found for i, found in rejected.items()}
+    for i in fatal | failures.keys():
         if i not in bad and kept[i] and deleted[i] is not True:
-            bad[i] = problems.get(i, []) + failures.get(i, [])
+            bad[i] = reasons(i) + failures.get(i, [])
+    for i, found in breaches.items():
+        warned.setdefault(i, []).extend(found)
+    warned = {i: found for i, found in warned.items()
+              if i not in bad and kept[i] and deleted[i] is not True}
     good = [i for i, keep in enumerate(kept) if keep and i not in bad]
+    columns = _without_breached_values(columns, warned)
 
     def key(i: int) -> str | None:
         return key_of(table, {c: columns[c][i] for c in table.key})
@@ -102,7 +140,22 @@ def split_chunk(table: SourceTable, start: int, columns: dict[str, list], hashes
         changes=[{"key": key(i), "column": column, "before": before, "after": after,
                   "kind": kind}
                  for i in good if i in changes for column, before, after, kind in changes[i]],
+        warnings=[Warned(start + i, key(i), hashes[i], warned[i]) for i in sorted(warned)],
     )
+
+
+def _without_breached_values(columns: dict[str, list],
+                             warned: dict[int, list[Breach]]) -> dict[str, list]:
+    blanked = {(b.column, i) for i, found in warned.items() for b in found
+               if b.column is not None}
+    if not blanked:
+        return columns
+    out = dict(columns)
+    for column in {c for c, _ in blanked}:
+        out[column] = list(columns[column])
+    for column, i in blanked:
+        out[column][i] = None
+    return out
 
 
 def judge(summary: dict, max_bad_share: float, min_rows_for_share: int, allow_empty: bool,

@@ -10,6 +10,11 @@ a pure function of one row, computed once per distinct value, so a province
 costs little more than its distinct dates and codes; tests/test_suite_checks.py
 holds the verdicts and results to GX's on the same rows.
 
+Each expectation's GX `severity` decides what a failing row becomes:
+`critical` (the rules or the exports cannot use the record) quarantines it;
+`warning` and `info` keep it, the breach recorded beside it and the failing
+value left out of the loaded row (it stays in the landed payload).
+
 Uniqueness is the one expectation that spans rows. Dedupe has already kept one
 version per record key, so uniqueness over columns that include the key holds
 by construction; a suite asking uniqueness of anything else is refused."""
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from wageguard.tables import SourceTable
+from wageguard.tables import ALL, SourceTable
 from wageguard.validate.gx_suites import (
     EXAMPLES,
     SUITES_DIR,
@@ -34,6 +39,20 @@ from wageguard.validate.gx_suites import (
 )
 
 _UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
+SEVERITIES = ("critical", "warning", "info")  # GX's FailureSeverity values
+# What each expectation type may be given, beyond `column`/`column_A`/`column_B`/
+# `column_list` and `mostly`: anything else (row_condition, condition_parser, …)
+# changes what GX decides in a way these checks do not reproduce, so it is refused.
+_KWARGS = {
+    "expect_column_values_to_not_be_null": set(),
+    "expect_column_values_to_be_unique": set(),
+    "expect_compound_columns_to_be_unique": set(),
+    "expect_column_values_to_match_regex": {"regex"},
+    "expect_column_values_to_be_in_set": {"value_set"},
+    "expect_column_values_to_match_strftime_format": {"strftime_format"},
+    "expect_column_pair_values_a_to_be_greater_than_b": {"or_equal", "ignore_row_if"},
+}
+_COMMON_KWARGS = {"column", "column_A", "column_B", "column_list", "mostly"}
 # Verdicts remembered per expectation: dates and codes repeat, amounts and
 # identifiers do not, and a province's worth of them must not pile up.
 _REMEMBERED = 50_000
@@ -81,38 +100,65 @@ class _Tally:
         self.counts[tuple(value) if isinstance(value, list) else value] += 1
 
 
+@dataclass(frozen=True)
+class Breach:
+    """A kept row's failure of a warning (or info) expectation."""
+
+    expectation: str
+    column: str | None  # None: the expectation reads several columns
+    value: object  # what the check saw, after normalisation
+    severity: str
+
+
+# Per row: the names of the critical expectations it fails, and its breaches of
+# the others; None where there are none.
+Failures = list[list[str] | None]
+Breaches = list[list[Breach] | None]
+
+
 class _Expectation:
-    def __init__(self, kind: str, kwargs: dict, key: tuple[str, ...], table: str):
+    def __init__(self, kind: str, kwargs: dict, severity: object, key: tuple[str, ...],
+                 table: str):
         self.kind, self.kwargs = kind, kwargs
         self.name = expectation_name(kind, kwargs)
+        where = f"expectations/{table}.json: {self.name}"
+        if severity not in SEVERITIES:
+            raise SuiteError(
+                f"{where} has severity {severity!r}; wageguard applies GX's severities "
+                f"{', '.join(SEVERITIES)} (critical quarantines the record, the others keep "
+                "it and record the breach)")
+        if kind not in _KWARGS:
+            raise SuiteError(
+                f"expectations/{table}.json: {kind} is not among the expectation types "
+                "wageguard applies with GX's semantics; add it to validate/suite_checks.py "
+                "(with its GX equivalence test) before using it in a suite")
+        self.severity = severity
         self.columns = expectation_columns(kwargs)
         self.mostly = kwargs.get("mostly", 1.0)
         self.tally = _Tally(nonnull_count=None if kind.endswith("_not_be_null") else 0)
         self._value_ok = _value_check(kind, kwargs)
         self._seen: dict = {}
-        known = self._value_ok or kind in _UNIQUE or kind in (
-            "expect_column_values_to_not_be_null",
-            "expect_column_pair_values_a_to_be_greater_than_b",
-        )
-        if not known:
+        unsupported = set(kwargs) - _COMMON_KWARGS - _KWARGS[kind]
+        if unsupported:
             raise SuiteError(
-                f"expectations/{table}.json: {kind} is not among the expectation types "
-                "wageguard applies with GX's semantics; add it to validate/suite_checks.py "
-                "(with its GX equivalence test) before using it in a suite")
+                f"{where} sets {', '.join(sorted(unsupported))}, which wageguard's checks do "
+                f"not apply as GX would; {kind} may set only "
+                f"{', '.join(sorted(_KWARGS[kind] | {'mostly'}))}: remove the option or "
+                "teach validate/suite_checks.py (with its GX equivalence test) to honour it")
         if kind.startswith("expect_column_pair") and kwargs.get("ignore_row_if") != (
                 "either_value_is_missing"):
             raise SuiteError(
-                f"expectations/{table}.json: {self.name} must set ignore_row_if to "
+                f"{where} must set ignore_row_if to "
                 "either_value_is_missing: dates are compared only when both are known")
         if kind in _UNIQUE and not set(key) <= set(self.columns):
             raise SuiteError(
-                f"expectations/{table}.json: {self.name} asks uniqueness of columns that do "
+                f"{where} asks uniqueness of columns that do "
                 f"not include the record key ({', '.join(key)}): only the key is unique by "
                 "construction after dedupe, and uniqueness of other columns would need a "
                 "whole-table pass")
 
-    def check(self, columns: dict[str, list], failures: list[list[str] | None]) -> None:
-        """Appends this expectation's name to failures[i] of each failing row."""
+    def check(self, columns: dict[str, list], failures: Failures, breaches: Breaches) -> None:
+        """Records each failing row i in failures[i] (critical) or breaches[i]."""
         tally, n = self.tally, len(failures)
         tally.element_count += n
         if self.kind in _UNIQUE:
@@ -122,13 +168,13 @@ class _Expectation:
             tally.nonnull_count += sum(any(v is not None for v in row) for row in cells)
             return
         if self.kind == "expect_column_pair_values_a_to_be_greater_than_b":
-            self._check_pair(columns, failures)
+            self._check_pair(columns, failures, breaches)
             return
         values = columns[self.columns[0]]
         if self._value_ok is None:  # not_null
             for i, value in enumerate(values):
                 if value is None:
-                    self._fail(failures, i, None)
+                    self._fail(failures, breaches, i, None)
             return
         if len(self._seen) > _REMEMBERED:
             self._seen.clear()
@@ -141,9 +187,10 @@ class _Expectation:
             if passed is None:
                 passed = seen[value] = ok(value)
             if not passed:
-                self._fail(failures, i, value)
+                self._fail(failures, breaches, i, value)
 
-    def _check_pair(self, columns: dict[str, list], failures: list[list[str] | None]) -> None:
+    def _check_pair(self, columns: dict[str, list], failures: Failures,
+                    breaches: Breaches) -> None:
         a_values, b_values = columns[self.columns[0]], columns[self.columns[1]]
         or_equal = bool(self.kwargs.get("or_equal"))
         for i, (a, b) in enumerate(zip(a_values, b_values, strict=True)):
@@ -151,13 +198,19 @@ class _Expectation:
                 continue
             self.tally.nonnull_count += 1
             if not (a >= b if or_equal else a > b):
-                self._fail(failures, i, [a, b])
+                self._fail(failures, breaches, i, [a, b])
 
-    def _fail(self, failures: list[list[str] | None], i: int, value: object) -> None:
+    def _fail(self, failures: Failures, breaches: Breaches, i: int, value: object) -> None:
         self.tally.unexpected(value)
-        if failures[i] is None:
-            failures[i] = []
-        failures[i].append(self.name)
+        if self.severity == "critical":
+            if failures[i] is None:
+                failures[i] = []
+            failures[i].append(self.name)
+            return
+        if breaches[i] is None:
+            breaches[i] = []
+        column = self.columns[0] if len(self.columns) == 1 else None
+        breaches[i].append(Breach(self.name, column, value, self.severity))
 
     def result(self) -> dict:
         """Summary-sized and JSON-safe, as validate reports it; GX's extra
@@ -167,6 +220,7 @@ class _Expectation:
             "expectation": self.name,
             "type": self.kind,
             "columns": list(self.columns),
+            "severity": self.severity,
             "success": self.success,
             "element_count": tally.element_count,
             "unexpected_count": tally.unexpected_count,
@@ -224,7 +278,8 @@ class SuiteChecks:
             raise SuiteError(f"{path}: suite is named {spec.get('name')!r}, "
                              f"expected {table.name!r}")
         self.table = table.name
-        expectations = [_Expectation(e["type"], e.get("kwargs", {}), table.key, table.name)
+        expectations = [_Expectation(e["type"], e.get("kwargs", {}),
+                                     e.get("severity", "critical"), table.key, table.name)
                         for e in spec.get("expectations", [])]
         # GX reports (and so names a row's failures) grouped by the columns an
         # expectation reads, in the order those first appear in the suite.
@@ -239,14 +294,15 @@ class SuiteChecks:
                                  f"not have: {', '.join(sorted(unknown))}")
         self.rows = 0
 
-    def check(self, columns: dict[str, list], count: int) -> list[list[str] | None]:
-        """The names of the expectations each of `count` rows fails (None: none),
-        in suite order."""
-        failures: list[list[str] | None] = [None] * count
+    def check(self, columns: dict[str, list], count: int) -> tuple[Failures, Breaches]:
+        """For each of `count` rows, the critical expectations it fails and its
+        breaches of the others (None: none), in suite order."""
+        failures: Failures = [None] * count
+        breaches: Breaches = [None] * count
         for expectation in self.expectations:
-            expectation.check(columns, failures)
+            expectation.check(columns, failures, breaches)
         self.rows += count
-        return failures
+        return failures, breaches
 
     @property
     def success(self) -> bool:
@@ -255,6 +311,14 @@ class SuiteChecks:
     def results(self) -> list[dict]:
         return [e.result() for e in self.expectations]
 
-    def gx_results(self) -> list[tuple[str, dict, bool, dict]]:
-        """(type, kwargs, success, GX result) per expectation, for the Data Docs."""
-        return [(e.kind, e.kwargs, e.success, e.gx_result()) for e in self.expectations]
+    def gx_results(self) -> list[tuple[str, dict, bool, dict, str]]:
+        """(type, kwargs, success, GX result, severity) per expectation, for the Data Docs."""
+        return [(e.kind, e.kwargs, e.success, e.gx_result(), e.severity)
+                for e in self.expectations]
+
+
+def check_suites(directory: Path | None = None) -> int:
+    """Reads every table's suite as validation will, so that one it cannot
+    honour stops the night before anything is pulled; returns how many
+    expectations the suites hold."""
+    return sum(len(SuiteChecks(table, directory or SUITES_DIR).expectations) for table in ALL)

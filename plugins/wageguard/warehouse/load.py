@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 _META = ("payload_hash", "batch_id", "loaded_at", "bundle_day")
 _CHANGE_COLUMNS = ("batch_id", "record_key", "column_name", "before_value", "after_value",
                    "kind")
+_WARNING_COLUMNS = ("source_table", "payload_hash", "expectation", "column_name", "severity",
+                    "value", "batch_id", "ordinal", "record_key")
 # A full pull of these is never empty in a working source: an empty one is an
 # outage or a broken export, and loading it would wipe nothing but hide that.
 NEVER_EMPTY_WHEN_FULL = {"projects", "wage_accounts", "wage_deposits", "enterprises",
@@ -54,7 +56,7 @@ def _columns(engine: Engine, table: str) -> tuple[str, ...]:
 
 def _already_loaded(conn: Connection, batch_id: str) -> dict | None:
     row = conn.execute(
-        text("SELECT source_table, pulled, loaded, quarantined, superseded, status "
+        text("SELECT source_table, pulled, loaded, quarantined, superseded, warned, status "
              "FROM load_batch WHERE batch_id = :b"),
         {"b": batch_id},
     ).mappings().one()
@@ -116,6 +118,11 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
     log.info("%s: pulled %d = loaded %d + quarantined %d + superseded %d "
              "(validate %.1f s, load %.1f s)", table, counts["pulled"], counts["loaded"],
              counts["quarantined"], counts["superseded"], seconds["validate"], seconds["load"])
+    if counts["warned"]:
+        log.warning("%s: %d loaded records break descriptive checks (kept, see "
+                    "record_warning): %s", table, counts["warned"],
+                    ", ".join(f"{check} ({n})" for check, n in
+                              validation.summary["warnings"].items()))
     return {"batch_id": batch_id, "source_table": table, **counts}
 
 
@@ -153,6 +160,11 @@ class _VersionWriter:
         write_rows(self.conn, "normalisation_change", _CHANGE_COLUMNS, (
             (batch.batch_id, c["key"], c["column"], _text(c["before"]), _text(c["after"]),
              c["kind"]) for c in verdict.changes), may_exist=False)
+        # Like the quarantine, once per payload: a re-pull brings the same breaches.
+        write_rows(self.conn, "record_warning", _WARNING_COLUMNS, (
+            (batch.source_table, w.payload_hash, b.expectation, b.column, b.severity,
+             _text(b.value), batch.batch_id, w.position, w.key)
+            for w in verdict.warnings for b in w.breaches), may_exist=True)
 
 
 def _text(value: object) -> str | None:
@@ -171,7 +183,7 @@ def _quarantine(conn: Connection, batch: Batch, rejections: list[Rejection]) -> 
 
 def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation) -> dict:
     summary = validation.summary
-    counts = {key: summary[key] for key in ("pulled", "quarantined", "superseded")}
+    counts = {key: summary[key] for key in ("pulled", "quarantined", "superseded", "warned")}
     counts["loaded"] = summary["good"]
     if counts["pulled"] != batch.pulled or batch.pulled != (
         counts["loaded"] + counts["quarantined"] + counts["superseded"]
@@ -183,9 +195,10 @@ def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation) 
         )
     conn.execute(
         text("UPDATE load_batch SET loaded = :l, quarantined = :q, superseded = :s, "
-             "status = 'loaded', loaded_at = :at, validation_summary = :v, "
+             "warned = :w, status = 'loaded', loaded_at = :at, validation_summary = :v, "
              "validation_results = :r WHERE batch_id = :b"),
         {"l": counts["loaded"], "q": counts["quarantined"], "s": counts["superseded"],
+         "w": summary["warned"],
          "at": now_text(), "v": json.dumps(summary, ensure_ascii=False, default=str),
          "r": validation.results_json(), "b": batch.batch_id},
     )
