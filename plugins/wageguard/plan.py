@@ -3,16 +3,15 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from wageguard.tables import REST_TABLES
+
 DAG_ID = "wageguard_nightly"
 TIMEZONE = "Asia/Shanghai"
 SCHEDULE_CRON = "0 1 * * *"  # 01:00: the lists are ready long before inspectors start
 
-# One extract per feed; "devreform" brings both CSVs of one bundle, so a bundle
-# is never split across tasks.
-FEEDS = (
-    "projects", "wage_accounts", "wage_deposits", "realname_monthly",
-    "enterprises", "list_entries", "devreform",
-)
+# One extract per REST table, and "devreform", which brings both CSVs of one
+# bundle, so a bundle is never split across tasks.
+FEEDS = (*(t.name for t in REST_TABLES), "devreform")
 CONNECTION_OF_SYSTEM = {
     "housing": "housing_api",
     "credit": "credit_api",
@@ -32,11 +31,7 @@ DEADLINE_CRON = f"{DEADLINE.minute} {DEADLINE.hour} * * *"
 # retries together never send more parallel requests than the contracts allow.
 SOURCE_POOL = "wageguard_sources"
 SOURCE_POOL_SLOTS = 3
-SYSTEM_OF_FEED = {
-    "projects": "housing", "wage_accounts": "housing", "wage_deposits": "housing",
-    "realname_monthly": "housing", "enterprises": "credit", "list_entries": "credit",
-    "devreform": "devreform",
-}
+SYSTEM_OF_FEED = {t.name: t.system for t in REST_TABLES} | {"devreform": "devreform"}
 
 # The first night the schedules know of; catch-up is off, so it only bounds backfills.
 START_DATE = dt.datetime(2026, 1, 1, tzinfo=ZoneInfo(TIMEZONE))

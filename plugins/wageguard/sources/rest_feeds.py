@@ -9,6 +9,7 @@ import requests
 
 from wageguard.sources.config import SourceConfig
 from wageguard.sources.paged_api import Pull, pull_all, session_for
+from wageguard.tables import REST_TABLES
 
 
 @dataclass(frozen=True)
@@ -20,17 +21,8 @@ class RestFeed:
     incremental: bool = True
 
 
-FEEDS = {
-    f.table: f
-    for f in (
-        RestFeed("projects", "housing", "/v1/projects", 5000),
-        RestFeed("wage_accounts", "housing", "/v1/wage-accounts", 5000),
-        RestFeed("wage_deposits", "housing", "/v1/wage-deposits", 5000),
-        RestFeed("realname_monthly", "housing", "/v1/realname-monthly", 5000, incremental=False),
-        RestFeed("enterprises", "credit", "/v1/enterprises", 2000),
-        RestFeed("list_entries", "credit", "/v1/dishonest-entities", 2000),
-    )
-}
+FEEDS = {t.name: RestFeed(t.name, t.system, t.api_path, t.page_size, t.incremental)
+         for t in REST_TABLES}
 
 # How each system expects its credential.
 _AUTH = {"housing": ("Authorization", "Bearer "), "credit": ("X-Api-Key", "")}

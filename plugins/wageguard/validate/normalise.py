@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from wageguard.tables import DEVREFORM_HEADERS, SourceTable
+from wageguard.tables import SourceTable
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -252,51 +252,18 @@ MONTH_COMPACT = Kind("month", _scalar(_month), promised=_spelt(_COMPACT_MONTH))
 FLAG = Kind("flag", _flag)
 NAMES = Kind("names", _names, shown=_json_if_list)
 
-_CODE_COLUMNS = frozenset({
-    "builder_credit_code", "contractor_credit_code", "credit_code", "owner_credit_code",
-    "legacy_registration_no",
-})
-_MONEY_COLUMNS = frozenset({
-    "contract_amount", "amount", "payroll_amount", "paid_via_contractor_amount", "amount_owed",
-    "total_investment", "planned_amount", "actual_amount", "labour_amount",
-})
-_COUNT_COLUMNS = frozenset({
-    "registered_workers", "attending_workers", "paid_workers", "workers_owed",
-})
-# Project parties arrive as nested objects {name, credit_code}.
-_NESTED = {
-    f"{party}_{part}": (party, part)
-    for party in ("builder", "contractor")
-    for part in ("name", "credit_code")
+# What reads each kind of column the registry (tables.py) names.
+KINDS = {
+    "text": TEXT, "code": CODE, "date": DATE, "timestamp": TIMESTAMP, "money": MONEY,
+    "money_wan": MONEY_WAN, "count": COUNT, "month": MONTH, "month_compact": MONTH_COMPACT,
+    "flag": FLAG, "names": NAMES,
+    # Masked and mapped to 1/0 when stored (warehouse/typed.py); read as text.
+    "person_id": TEXT, "yes_no": TEXT,
 }
 
 
 def kind_of(table: SourceTable, column: str) -> Kind:
-    devreform = table.system == "devreform"
-    if column in _CODE_COLUMNS:
-        return CODE
-    if column in _MONEY_COLUMNS:
-        return MONEY_WAN if devreform else MONEY
-    if column in _COUNT_COLUMNS:
-        return COUNT
-    if column.endswith("_on") or column == "valid_until":
-        return DATE
-    special = {
-        "updated_at": TIMESTAMP,
-        "month": MONTH_COMPACT if devreform else MONTH,
-        "deleted": FLAG,
-        "former_names": NAMES,
-    }
-    return special.get(column, TEXT)
-
-
-def _source_paths(table: SourceTable) -> dict[str, tuple[str, ...]]:
-    """Where each flat column is read from in a raw record, in column order."""
-    if table.system == "devreform":
-        headers = {column: header for header, column in DEVREFORM_HEADERS[table.name].items()}
-        return {column: (headers[column],) for column in table.columns}
-    nested = _NESTED if table.name == "projects" else {}
-    return {column: nested.get(column, (column,)) for column in table.columns}
+    return KINDS[table.column(column).kind]
 
 
 def _raw_values(records: list, path: tuple[str, ...],
@@ -324,7 +291,7 @@ def _cut_short(table: SourceTable, records: list,
     """A CSV row with fewer fields than the header: its cells cannot be trusted
     to sit under their headers. A blank cell reads as "", a missing one as
     None, so a row lacking its last header is one cut short."""
-    last = list(DEVREFORM_HEADERS[table.name])[-1]
+    last = table.fields[-1].source[0]
     for i, record in enumerate(records):
         if isinstance(record, dict) and record.get(last) is None:
             problems[i].append((None, f"normalise(record): row cut short before {last}"))
@@ -339,8 +306,8 @@ def normalise(table: SourceTable, records: list) -> Normalised:
         _cut_short(table, records, problems)
     changes: defaultdict[int, list[Change]] = defaultdict(list)
     columns = {}
-    for column, path in _source_paths(table).items():
-        kind = kind_of(table, column)
+    for field in table.fields:
+        column, path, kind = field.name, field.path, KINDS[field.kind]
         read, shown, promised, name = kind.read, kind.shown, kind.promised, kind.name
         quick = kind.quick
         seen: dict[object, tuple[object, str | None, bool]] = {}

@@ -30,7 +30,7 @@ from wageguard.warehouse.bulk import (
 )
 from wageguard.warehouse.night import stage_seconds
 from wageguard.warehouse.sqlfiles import execute_many
-from wageguard.warehouse.typed import VERSION_TABLE, typed_columns
+from wageguard.warehouse.typed import typed_columns
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,6 @@ _CHANGE_COLUMNS = ("batch_id", "record_key", "column_name", "before_value", "aft
                    "kind")
 _WARNING_COLUMNS = ("source_table", "payload_hash", "expectation", "column_name", "severity",
                     "value", "batch_id", "ordinal", "record_key")
-# A full pull of these is never empty in a working source: an empty one is an
-# outage or a broken export, and loading it would wipe nothing but hide that.
-NEVER_EMPTY_WHEN_FULL = {"projects", "wage_accounts", "wage_deposits", "enterprises",
-                         "investment_projects", "fund_disbursements"}
 
 
 class ReconciliationError(RuntimeError):
@@ -78,10 +74,10 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
         with bulk_work():
             for hashes, records in landed_records(conn, batch, CHUNK):
                 validation.add(records, hashes)
-    table = batch.source_table
+    table, spec = batch.source_table, BY_NAME[batch.source_table]
     full_pull = batch.watermark_from is None
-    allow_empty = not (full_pull and table in NEVER_EMPTY_WHEN_FULL)
-    columns = _columns(engine, VERSION_TABLE[table])  # reflection uses a connection of its own
+    allow_empty = not (full_pull and spec.never_empty)
+    columns = _columns(engine, spec.version_table)  # reflection uses a connection of its own
     seconds = {"validate": time.monotonic() - started, "load": 0.0}
     try:
         with engine.begin() as conn:
@@ -133,7 +129,7 @@ class _VersionWriter:
     def __init__(self, conn: Connection, batch: Batch, columns: tuple[str, ...]):
         self.conn, self.batch, self.columns = conn, batch, columns
         self.spec = BY_NAME[batch.source_table]
-        self.target = VERSION_TABLE[batch.source_table]
+        self.target = self.spec.version_table
         self.data_columns = [c for c in columns if c not in _META]
         self.loaded_at = now_text()
         # Versions a warehouse already holds come again (re-pulls, a bundle

@@ -4,10 +4,12 @@ check) to the typed columns of the warehouse's version tables."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 from wageguard.identity.investment_code import normalise_investment_code
 from wageguard.identity.person_id import mask_person_id
+from wageguard.tables import ALL, SourceTable
 
 
 def fen(value: str | None) -> int | None:
@@ -36,70 +38,25 @@ def government(value: str | None) -> int:
     return 1 if value == "是" else 0
 
 
-# target table -> {target column: (source column, conversion)}; columns not
-# listed are copied as they are.
-CONVERSIONS = {
-    "projects": {
-        "contract_amount_fen": ("contract_amount", fen),
-        "contract_signed_on": ("contract_signed_on", day),
-        "started_on": ("started_on", day),
-        "planned_completion_on": ("planned_completion_on", day),
-        "completed_on": ("completed_on", day),
-        "deleted": ("deleted", flag),
-    },
-    "wage_accounts": {
-        "opened_on": ("opened_on", day),
-        "filed_on": ("filed_on", day),
-        "closed_on": ("closed_on", day),
-        "deleted": ("deleted", flag),
-    },
-    "wage_deposits": {
-        "amount_fen": ("amount", fen),
-        "deposited_on": ("deposited_on", day),
-        "valid_until": ("valid_until", day),
-        "deleted": ("deleted", flag),
-    },
-    "realname_monthly": {
-        "registered_workers": ("registered_workers", count),
-        "attending_workers": ("attending_workers", count),
-        "paid_workers": ("paid_workers", count),
-        "payroll_fen": ("payroll_amount", fen),
-        "paid_via_contractor_fen": ("paid_via_contractor_amount", fen),
-    },
-    "enterprises": {"deleted": ("deleted", flag)},
-    "list_entries": {
-        "person_id_masked": ("person_id_masked", mask_person_id),
-        "listed_on": ("listed_on", day),
-        "expires_on": ("expires_on", day),
-        "removed_on": ("removed_on", day),
-        "amount_owed_fen": ("amount_owed", fen),
-        "workers_owed": ("workers_owed", count),
-        "deleted": ("deleted", flag),
-    },
-    "investment_projects": {
-        "code_normalised": ("investment_code", normalise_investment_code),
-        "government_invested": ("government_invested", government),
-        "total_investment_fen": ("total_investment", fen),
-        "approved_on": ("approved_on", day),
-    },
-    "fund_disbursements": {
-        "code_normalised": ("investment_code", normalise_investment_code),
-        "planned_fen": ("planned_amount", fen),
-        "actual_fen": ("actual_amount", fen),
-        "labour_fen": ("labour_amount", fen),
-    },
-}
+# How each kind of column (tables.py) is stored; a kind not listed is kept as
+# normalisation left it (text in the form the suites check).
+_STORED = {"money": fen, "money_wan": fen, "date": day, "count": count, "flag": flag,
+           "person_id": mask_person_id, "yes_no": government}
+# Columns the warehouse adds to a dev-reform row: its investment code in the one
+# shape projects link on (the code as typed stays beside it).
+_DERIVED = {"code_normalised": ("investment_code", normalise_investment_code)}
 
-VERSION_TABLE = {
-    "projects": "project_version",
-    "wage_accounts": "wage_account_version",
-    "wage_deposits": "wage_deposit_version",
-    "realname_monthly": "realname_month_version",
-    "enterprises": "enterprise_version",
-    "list_entries": "list_entry_version",
-    "investment_projects": "investment_project",
-    "fund_disbursements": "fund_disbursement",
-}
+
+def _conversions(table: SourceTable) -> dict[str, tuple[str, Callable | None]]:
+    """{version-table column: (source column, conversion or None)}."""
+    out = {c.stored_as: (c.name, _STORED.get(c.kind)) for c in table.fields if c.kept}
+    if table.system == "devreform":
+        out |= _DERIVED
+    return out
+
+
+CONVERSIONS = {t.name: _conversions(t) for t in ALL}
+VERSION_TABLE = {t.name: t.version_table for t in ALL}
 
 
 def _converted(values: list, convert) -> list:
