@@ -105,3 +105,41 @@ def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine
     assert len(kept) == 24 and all(row.as_landed for row in kept)
     assert all("expect_column_values_to_match_regex(contract_amount)" in row.reasons
                for row in kept)
+
+
+def test_a_pull_whose_source_renamed_a_rule_field_loads_nothing(engine):
+    from wageguard.validate import BatchRejected
+
+    records = [{("start_date" if k == "started_on" else k): v for k, v in project(n).items()}
+               for n in range(1, 4)]
+    batch_id = _land(engine, "projects", records)
+    with pytest.raises(BatchRejected, match="none of the 3 records served has started_on"):
+        _load(engine, batch_id)
+    assert _count(engine, "SELECT COUNT(*) FROM project_version") == 0
+    assert _count(engine, "SELECT COUNT(*) FROM source_watermark") == 0
+    assert _count(engine, "SELECT COUNT(*) FROM load_batch WHERE status = 'rejected'") == 1
+
+
+def test_warned_records_are_loaded_without_the_breached_value_and_their_breach_kept(engine):
+    records = [project(1, name=" "), project(2, completed_on="31/12/2025"), project(3)]
+    result = _load(engine, _land(engine, "projects", records))
+    assert (result["loaded"], result["quarantined"], result["warned"]) == (3, 0, 2)
+    with engine.connect() as conn:
+        kept = conn.execute(text(
+            "SELECT record_key, expectation, column_name, severity, value FROM record_warning "
+            "ORDER BY record_key, expectation")).all()
+        completed = conn.execute(text(
+            "SELECT completed_on FROM project_version WHERE project_id = :p"),
+            {"p": "ZJ150203-2025-00002"}).scalar()
+    assert [tuple(r) for r in kept] == [
+        ("ZJ150203-2025-00001", "expect_column_values_to_not_be_null(name)", "name",
+         "warning", None),
+        ("ZJ150203-2025-00002", "expect_column_values_to_match_regex(completed_on)",
+         "completed_on", "warning", "31/12/2025"),
+        ("ZJ150203-2025-00002", "expect_column_values_to_match_strftime_format(completed_on)",
+         "completed_on", "warning", "31/12/2025"),
+    ]
+    assert completed is None, "the breached value is not loaded"
+    again = _load(engine, _land(engine, "projects", records))
+    assert again["warned"] == 2
+    assert _count(engine, "SELECT COUNT(*) FROM record_warning") == 3, "once per payload"

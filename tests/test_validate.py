@@ -507,3 +507,37 @@ def test_the_package_imports_without_pandas_or_gx():
         "assert 'pandas' not in sys.modules and 'great_expectations' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _renamed(record: dict, old: str, new: str) -> dict:
+    return {new if field == old else field: value for field, value in record.items()}
+
+
+@pytest.mark.parametrize(("table", "field", "new"), [
+    ("wage_accounts", "filed_on", "filing_date"),
+    ("projects", "started_on", "start_date"),
+    ("fund_disbursements", "其中人工费用", "其中：人工费用"),
+])
+def test_a_field_the_rules_read_renamed_at_the_source_fails_the_pull(table, field, new):
+    records = [_renamed(MAKERS[table](n), field, new) for n in range(1, 4)]
+    with pytest.raises(BatchRejected, match=rf"none of the 3 records served has {field} .*"
+                       rf"fields wageguard does not know: {new} \(renamed\?\)"):
+        validate_table(table, records)
+
+
+def test_a_field_the_rules_read_absent_from_a_large_pull_fails_it():
+    records = [{k: v for k, v in project(n).items() if k != "started_on"} for n in range(1, 26)]
+    with pytest.raises(BatchRejected, match="none of the 25 records served has started_on"):
+        validate_table("projects", records)
+    few = [{k: v for k, v in project(n).items() if k != "started_on"} for n in range(1, 4)]
+    assert len(validate_table("projects", few).good) == 3, \
+        "a source may omit a null field: three records all without it prove nothing"
+
+
+def test_a_new_field_or_a_missing_descriptive_one_is_reported_and_loaded():
+    records = [project(n, site_manager="张三") for n in range(1, 4)]
+    records = [{k: v for k, v in r.items() if k != "permit_no"} for r in records]
+    outcome = validate_table("projects", records)
+    assert len(outcome.good) == 3
+    assert outcome.summary["fields"] == {"missing": [], "absent": ["permit_no"],
+                                         "unknown": {"site_manager": 3}}

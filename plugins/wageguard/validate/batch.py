@@ -46,9 +46,13 @@ class BatchValidation:
         self._chunks: list[tuple[int, int]] = []  # (first position, spool offset)
         self._deduped: Deduped | None = None
         self._checks: SuiteChecks | None = None
+        self._fields: Counter = Counter()  # how many records carry each field
         self.summary: dict = {}
 
     def add(self, records: list, payload_hashes: list[str]) -> None:
+        for record in records:
+            if isinstance(record, dict):
+                self._fields.update(record.keys())
         normalised = normalise(self.table, records)
         self._versions.add(normalised.columns, payload_hashes)
         self._chunks.append((self.pulled, self._spool.tell()))
@@ -143,6 +147,24 @@ class BatchValidation:
             "warnings": dict(breached.most_common()),
             "validation": {"success": checks.success, "rows": checks.rows,
                            "expectations": checks.results()},
+            "fields": self._field_drift(),
+        }
+
+    def _field_drift(self) -> dict:
+        """The fields the registry expects that no record carries (a source
+        renaming or dropping one serves nulls the rules would take as truth),
+        split by whether the rules read them, and the fields it does not know."""
+        expected: dict[str, bool] = {}
+        for column in self.table.fields:
+            top = column.path[0]
+            expected[top] = expected.get(top, False) or column.critical
+        served = self._fields if self.pulled else dict.fromkeys(expected, 1)
+        absent = [field for field in expected if field not in served]
+        return {
+            "missing": [field for field in absent if expected[field]],
+            "absent": [field for field in absent if not expected[field]],
+            "unknown": {str(field): n for field, n in sorted(
+                self._fields.items(), key=lambda item: str(item[0])) if field not in expected},
         }
 
     def judge(self, max_bad_share: float, min_rows_for_share: int, allow_empty: bool) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wageguard.tables import SourceTable
+from wageguard.tables import BY_NAME, SourceTable
 from wageguard.validate.dedupe import key_of
 from wageguard.validate.normalise import Problem
 from wageguard.validate.suite_checks import Breach
@@ -169,6 +169,7 @@ def judge(summary: dict, max_bad_share: float, min_rows_for_share: int, allow_em
             "(an outage or a failed export?) and re-run the night.",
             summary, outcome,
         )
+    _refuse_missing_fields(summary, min_rows_for_share, outcome)
     share = summary["quarantined_share"]
     if pulled >= max(min_rows_for_share, 1) and share > max_bad_share:
         top = ", ".join(
@@ -185,3 +186,24 @@ def judge(summary: dict, max_bad_share: float, min_rows_for_share: int, allow_em
             f"expectations/{table}.json) and re-run the night.",
             summary, outcome,
         )
+
+
+def _refuse_missing_fields(summary: dict, min_rows: int, outcome: Outcome | None) -> None:
+    """A field the rules read that no record carries: renamed or dropped by the
+    source, for sure when it serves fields nobody knows or the pull is large
+    enough that every record omitting a null is not credible."""
+    table, pulled, fields = summary["table"], summary["pulled"], summary["fields"]
+    if not fields["missing"] or (pulled < min_rows and not fields["unknown"]):
+        return
+    spec = BY_NAME[table]
+    labels = {c.path[0]: c.label for c in spec.fields}
+    missing = ", ".join(f"{field} ({labels[field]})" for field in fields["missing"])
+    unknown = (f"; the records carry fields wageguard does not know: "
+               f"{', '.join(fields['unknown'])} (renamed?)" if fields["unknown"] else "")
+    raise BatchRejected(
+        f"{table}: none of the {pulled} records served has {missing}, which the rules "
+        f"read{unknown}. Nothing was loaded. Ask the source system whether the field was "
+        "renamed or dropped; if renamed, give its new name to the column's source in "
+        "plugins/wageguard/tables.py, and re-run the night.",
+        summary, outcome,
+    )

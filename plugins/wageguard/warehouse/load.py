@@ -114,6 +114,11 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
     log.info("%s: pulled %d = loaded %d + quarantined %d + superseded %d "
              "(validate %.1f s, load %.1f s)", table, counts["pulled"], counts["loaded"],
              counts["quarantined"], counts["superseded"], seconds["validate"], seconds["load"])
+    drift = validation.summary["fields"]
+    if drift["unknown"] or drift["absent"]:
+        log.warning("%s: the source serves fields wageguard does not know %s and none of "
+                    "these descriptive ones %s: has its format changed? (tables.py)",
+                    table, drift["unknown"], drift["absent"])
     if counts["warned"]:
         log.warning("%s: %d loaded records break descriptive checks (kept, see "
                     "record_warning): %s", table, counts["warned"],
