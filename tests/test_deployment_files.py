@@ -78,6 +78,7 @@ def test_a_real_compose_implementation_accepts_the_file(tmp_path):
 
 
 @pytest.mark.parametrize("required", ["AIRFLOW_DB_PASSWORD", "AIRFLOW_JWT_SECRET",
+                                      "AIRFLOW_FERNET_KEY", "AIRFLOW_ADMIN_PASSWORD",
                                       "WAREHOUSE_DB_PASSWORD", "AIRFLOW_CONN_HOUSING_API",
                                       "AIRFLOW_CONN_CREDIT_API",
                                       "AIRFLOW_CONN_DEVREFORM_EXCHANGE"])
@@ -145,6 +146,36 @@ def test_no_secret_is_written_in_the_compose_file_or_the_example():
             assert value in ("", "change-me") or value.startswith("change-me-"), name
         for password in re.findall(r'"password": "([^"]*)"', value):
             assert password.startswith("change-me"), name
+
+
+def _ui_port(config: dict) -> str:
+    """The api-server's port binding, in either of compose's forms."""
+    (port,) = config["services"]["airflow-apiserver"]["ports"]
+    if isinstance(port, str):
+        return port.removesuffix("/tcp")
+    return f"{port['host_ip']}:{port['published']}:{port['target']}"
+
+
+def test_it_fails_closed_fab_logins_a_local_ui_and_no_change_me_secret(resolved, tmp_path):
+    services = resolved["services"]
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("fab_auth_manager.FabAuthManager")
+        assert env["AIRFLOW__CORE__FERNET_KEY"], name
+    init = services["airflow-init"]["environment"]
+    assert init["_AIRFLOW_WWW_USER_CREATE"] == "true"
+    assert init["_AIRFLOW_WWW_USER_PASSWORD"] == _example()["AIRFLOW_ADMIN_PASSWORD"]
+    assert _ui_port(resolved) == "127.0.0.1:8080:8080"
+    exposed = _docker_compose(_env_file(tmp_path, _example() | {"AIRFLOW_UI_BIND": "0.0.0.0"}),
+                              "config")
+    assert _ui_port(yaml.safe_load(exposed.stdout)) == "0.0.0.0:8080:8080"
+    # The init job's script as the container runs it (`config` keeps compose's $$
+    # escapes): .env.example's change-me is refused.
+    script = _words(services["airflow-init"]["command"])[-1].replace("$$", "$")
+    done = subprocess.run(["bash", "-c", script], env={"PATH": "/usr/bin:/bin", **init},
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 1
+    assert "holds change-me from .env.example: set real secrets in .env" in done.stderr
 
 
 def test_init_creates_the_pool_the_extracts_take_slots_of(resolved):
