@@ -26,7 +26,8 @@ from wageguard.plan import (
     max_active_runs=1,
     tags=["wageguard", "watchdog"],
     # One quick second look (the night may be in its last seconds), then the alert.
-    default_args=task_defaults(retries=1, retry_delay=dt.timedelta(minutes=1)),
+    default_args=task_defaults(retries=1, retry_delay=dt.timedelta(minutes=1),
+                               execution_timeout=dt.timedelta(minutes=10)),
     doc_md=__doc__,
 )
 def wageguard_deadline():

@@ -34,7 +34,9 @@ OUTPUTS = Asset("wageguard://outputs/nightly")
     catchup=False,
     max_active_runs=1,
     tags=["wageguard", "nightly"],
-    default_args=task_defaults(retries=2, retry_delay=dt.timedelta(minutes=5)),
+    # A province's night takes minutes (docs/benchmarks.md); an hour is a hang.
+    default_args=task_defaults(retries=2, retry_delay=dt.timedelta(minutes=5),
+                               execution_timeout=dt.timedelta(hours=1)),
     doc_md=__doc__,
 )
 def wageguard_nightly():

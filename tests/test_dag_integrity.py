@@ -30,6 +30,8 @@ def test_policy(dagbag):
         for task in dag.tasks:
             assert task.owner not in (None, "", "airflow"), f"{task.task_id} has no owner"
             assert task.retries >= 1, f"{task.task_id} is never retried"
+            timeout = task.execution_timeout
+            assert timeout and timeout.total_seconds() <= 3600, f"{task.task_id} may hang"
 
 
 def test_nightly_schedule_is_shanghai_01(dagbag):

@@ -32,6 +32,14 @@ DEFAULTS: dict[str, object] = {
     "devreform.max_lookback_days": 10,
     "validate.max_bad_share": Decimal("0.5"),
     "validate.min_rows_for_share": 20,
+    # A night's snapshot against the last published night's (validate/night_drift.py):
+    # records a rule sees may change by 30% at most, a share of nulls in a rule
+    # column by 0.25, a median amount by 3× either way; tables smaller than
+    # drift.min_rows the night before are not judged.
+    "drift.min_rows": 50,
+    "drift.max_rows_change": Decimal("0.3"),
+    "drift.max_share_change": Decimal("0.25"),
+    "drift.max_median_ratio": Decimal(3),
 }
 
 
