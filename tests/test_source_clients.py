@@ -54,6 +54,23 @@ def test_an_incremental_pull_starts_at_the_watermark_inclusive(world, tmp_path):
     assert sorted(r["entry_id"] for r in pull.records) == expected
 
 
+def test_the_local_sources_announce_the_total_pulls_are_held_to(world, tmp_path):
+    import requests
+
+    times = sorted(r["updated_at"] for r in world.list_entries)
+    since = times[len(times) // 2]
+    with running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of) as src:
+        http = requests.Session()
+        http.headers["X-Api-Key"] = src.api_key
+        url = f"{src.credit_url}/v1/dishonest-entities"
+        first = http.get(url, params={"page_size": 10}).json()
+        second = http.get(url, params={"page_token": first["next_page_token"]}).json()
+        window = http.get(url, params={"updated_since": since}).json()
+    assert first["total"] == second["total"] == len(world.list_entries)
+    assert window["total"] == sum(
+        dt.datetime.fromisoformat(t) >= dt.datetime.fromisoformat(since) for t in times)
+
+
 def test_throttling_and_transient_errors_are_retried_to_the_same_result(world, tmp_path, caplog):
     caplog.set_level(logging.DEBUG, logger="urllib3.util.retry")
     faults = Faults(seed=5, transient_rate=0.15, throttle_rate=0.05, retry_after_s=1)
@@ -119,6 +136,23 @@ def test_a_corrupt_bundle_is_skipped_for_an_older_complete_one(world, tmp_path):
     bundle = newest_complete_bundle(SourceConfig(str(tmp_path)), d)
     assert bundle.day == d - dt.timedelta(days=2)
     assert any("does not match" in why or "rows" in why for _, why in bundle.skipped)
+
+
+def test_an_old_bundle_copied_under_a_new_day_is_skipped_for_an_older_complete_one(
+        world, tmp_path):
+    import shutil
+
+    from wageguard.demo.exchange import write_exchange
+
+    d = world.run_date
+    write_exchange(world, tmp_path, days=[d - dt.timedelta(days=3), d - dt.timedelta(days=2)])
+    # Whole and matching its manifest, but the manifest says D-3.
+    shutil.copytree(tmp_path / f"{d - dt.timedelta(days=3):%Y%m%d}", tmp_path / f"{d:%Y%m%d}")
+    bundle = newest_complete_bundle(SourceConfig(str(tmp_path)), d)
+    assert bundle.day == d - dt.timedelta(days=2)
+    refused, why = bundle.skipped[0]
+    assert refused == d.isoformat()
+    assert f"export_date is '{d - dt.timedelta(days=3)}', not the folder's day {d}" in why
 
 
 def test_no_bundle_in_the_lookback_is_a_clear_error(tmp_path):

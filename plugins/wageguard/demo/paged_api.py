@@ -1,7 +1,8 @@
 """The paged JSON list API that both the housing and the credit systems offer, as their
 contracts describe it: auth, inclusive `updated_since`, (updated_at, id) order, keyset
-paging with signed expiring tokens, `server_time` from the server's clock, JSON errors,
-and switchable faults (5xx, 429 bursts, short-lived tokens, records changing mid-pull).
+paging with signed expiring tokens, the window's `total` as the pull's first page found
+it, `server_time` from the server's clock, JSON errors, and switchable faults (5xx, 429
+bursts, short-lived tokens, records changing mid-pull).
 
 Records are served as a change log: every version stays, and a change is a new version
 at the end. The server's clock hides what is not yet written: only records with
@@ -115,6 +116,12 @@ class RecordLog:
             self._times.insert(at, key[0])
             self._bodies.insert(at, body)
 
+    def count(self, *, since: float | None, until: float) -> int:
+        """How many records have since <= updated_at <= until."""
+        with self._lock:
+            start = 0 if since is None else bisect.bisect_left(self._times, since)
+            return max(0, bisect.bisect_right(self._times, until) - start)
+
     def page(
         self, *, since: float | None, after: Key | None, until: float, size: int
     ) -> tuple[list[bytes], Key | None]:
@@ -227,7 +234,7 @@ class PagedJsonApi:
                 raise _Refused(
                     400, f"{endpoint.partition_by} must match {endpoint.partition_pattern}"
                 )
-        after = None
+        after, total = None, None
         if "page_token" in params:
             query = self._open_token(params["page_token"])
             if query["path"] != endpoint.path:
@@ -237,22 +244,25 @@ class PagedJsonApi:
             ):
                 raise _Refused(400, "page_token was issued for a different query")
             since, partition, after = query["since"], query["partition"], tuple(query["after"])
+            total = query["total"]
         elif endpoint.partition_by and not partition:
             raise _Refused(400, f"{endpoint.partition_by} is required")
         now = self._clock().astimezone(SHANGHAI)
-        bodies, more = [], None
-        if partition in self._logs[endpoint.path]:
-            bodies, more = self._logs[endpoint.path][partition].page(
+        bodies, more, window = [], None, 0
+        records = self._logs[endpoint.path].get(partition)
+        if records is not None:
+            bodies, more = records.page(
                 since=since, after=after, until=now.timestamp(), size=size
             )
+            window = records.count(since=since, until=now.timestamp())
+        total = window if total is None else total  # as the first page found it
         token = None
         if more is not None:
-            token = self._seal(
-                {"path": endpoint.path, "since": since, "partition": partition, "after": more}
-            )
+            token = self._seal({"path": endpoint.path, "since": since, "partition": partition,
+                                "after": more, "total": total})
         body = b"".join((
             b'{"items":[', b",".join(bodies), b'],"next_page_token":', _json(token),
-            b',"server_time":', _json(now.isoformat()), b"}",
+            b',"total":', _json(total), b',"server_time":', _json(now.isoformat()), b"}",
         ))
         return Response(200, body, {})
 

@@ -25,6 +25,39 @@ class InsecureSourceError(ValueError):
 
 
 @dataclass(frozen=True)
+class PullLimits:
+    """Bounds on one pull of a paged API, so that a misbehaving source fails its
+    task instead of filling the disk or holding the night for hours. Each is far
+    above what the contracts promise (a page holds at most 5000 records, a few
+    MiB) and can be raised in the connection's extra (LIMIT_EXTRAS)."""
+
+    page_bytes: int = 64 << 20
+    pages: int = 100_000
+    # urllib3 would honour a Retry-After of up to 6 h, on each of the retries.
+    retry_after_s: int = 300
+
+    @classmethod
+    def from_extra(cls, extra: dict) -> PullLimits:
+        given = {}
+        for name, (key, unit) in LIMIT_EXTRAS.items():
+            if key in extra:
+                value = extra[key]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError(f"the connection extra {key!r} must be a whole number "
+                                     f"of at least 1, not {value!r}")
+                given[name] = value * unit
+        return cls(**given)
+
+
+# PullLimits field -> (connection extra key, what one unit of it is).
+LIMIT_EXTRAS = {
+    "page_bytes": ("max_page_mib", 1 << 20),
+    "pages": ("max_pages", 1),
+    "retry_after_s": ("max_retry_after_s", 1),
+}
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """A source location. `secret` is the token, API key or Basic password; it is
     kept out of repr so it never reaches a log line."""
@@ -33,6 +66,7 @@ class SourceConfig:
     login: str | None = None
     secret: str | None = field(default=None, repr=False)
     allow_plain_http: bool = False
+    limits: PullLimits = field(default_factory=PullLimits)
 
     @property
     def is_http(self) -> bool:
@@ -84,7 +118,8 @@ def from_connection(conn: ConnectionLike) -> SourceConfig:
         port = f":{conn.port}" if conn.port else ""
         base = f"{scheme}://{host}{port}"
     config = SourceConfig(
-        location=base, login=conn.login, secret=conn.password, allow_plain_http=allow_plain
+        location=base, login=conn.login, secret=conn.password, allow_plain_http=allow_plain,
+        limits=PullLimits.from_extra(extra),
     )
     config.check_transport()
     return config

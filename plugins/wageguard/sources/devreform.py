@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wageguard.sources.config import SourceConfig
-from wageguard.sources.http_session import retrying_session
+from wageguard.sources.http_session import RedirectRefusedError, retrying_session
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,10 @@ class _Reader:
             path = Path(self.config.location) / relative
             return _file_blocks(path) if path.is_file() else None
         url = f"{self.config.location.rstrip('/')}/{relative}"
-        response = self.http.get(url, timeout=(10, 300), stream=True)
+        try:
+            response = self.http.get(url, timeout=(10, 300), stream=True)
+        except RedirectRefusedError as refused:
+            raise RuntimeError(f"dev-reform exchange: {refused}") from None
         if response.status_code == 404:
             response.close()
             return None
@@ -134,6 +137,12 @@ def _check_bundle(reader: _Reader, day: dt.date) -> tuple[Bundle | None, str | N
     if raw_manifest is None:
         return None, "no manifest.json (missing day or still being copied)"
     manifest = json.loads(raw_manifest)
+    if manifest.get("export_date") != day.isoformat():
+        return None, (
+            f"the manifest's export_date is {manifest.get('export_date')!r}, not the folder's "
+            f"day {day.isoformat()}: an older bundle copied under a newer day is not that "
+            "day's data"
+        )
     encoding = manifest.get("encoding", "GB18030")
     listed = {f["name"]: f for f in manifest.get("files", [])}
     rows: dict[str, BundleFile] = {}

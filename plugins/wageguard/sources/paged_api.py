@@ -1,9 +1,14 @@
 """Pulling every page of one list endpoint of a REST source (housing, credit).
 
 The contract: follow next_page_token until null; the FIRST page's server_time
-is the next pull's watermark; 429 carries Retry-After; 502/503/504 are
-transient. Retries and their back-off are urllib3's, which honours
-Retry-After."""
+is the next pull's watermark; every page carries the `total` the pull's window
+held when its first page was served, and a pull never brings fewer; 429
+carries Retry-After; 502/503/504 are transient. Retries and their back-off are
+urllib3's, which honours Retry-After up to the source's cap.
+
+A source that misbehaves fails the pull rather than hanging it or handing over
+part of a table as the whole: a page larger than the cap, more pages than the
+cap, a page token served twice, or fewer records than announced."""
 
 from __future__ import annotations
 
@@ -13,10 +18,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import requests
-
-from wageguard.sources.config import SourceConfig
-from wageguard.sources.http_session import TRANSIENT, retrying_session
+from wageguard.sources.config import LIMIT_EXTRAS, SourceConfig
+from wageguard.sources.http_session import (
+    TRANSIENT,
+    RedirectRefusedError,
+    SourceSession,
+    retrying_session,
+)
 from wageguard.sources.spool import Spool
 from wageguard.warehouse.bulk import bulk_work
 
@@ -35,7 +43,7 @@ class Pull:
     seconds: float = 0.0
 
 
-def session_for(config: SourceConfig, auth_header: str, auth_prefix: str = "") -> requests.Session:
+def session_for(config: SourceConfig, auth_header: str, auth_prefix: str = "") -> SourceSession:
     session = retrying_session(config)
     if config.secret:
         session.headers[auth_header] = f"{auth_prefix}{config.secret}"
@@ -46,35 +54,45 @@ MAX_RESUMES = 5
 
 
 def _pages(
-    session: requests.Session, url: str, params: dict, label: str
+    session: SourceSession, url: str, params: dict, label: str
 ) -> Iterator[dict]:
     """Every page of one pull. A page token refused mid-pull (they expire after
     an hour) resumes the pull instead of failing it, up to MAX_RESUMES times in
     a row without progress: an incremental pull from
     the updated_at of the last record received (inclusive, so nothing is
     skipped; what comes twice is deduplicated downstream), a partition pull
-    from its start."""
+    from its start.
+
+    A resumed pull is a new pull to the server, with a `total` of its own: the
+    records received since the last (re)start are held to it."""
+    limits = session.limits
     query_base, token, resumes, last_seen = dict(params), None, 0, None
+    fetched, tokens, announced, received = 0, set(), 0, 0
     while True:
         query = dict(query_base)
         if token:
             query["page_token"] = token
-        response = session.get(url, params=query, timeout=(10, 120))
-        if response.status_code == 400 and token and resumes < MAX_RESUMES:
+        status, body = _get(session, url, query, label)
+        if status == 400 and token and resumes < MAX_RESUMES:
             resumes += 1
             log.warning("%s: page token refused (%s); resuming the pull (%d of %d)",
-                        label, _error_text(response), resumes, MAX_RESUMES)
+                        label, _error_text(body), resumes, MAX_RESUMES)
             if last_seen and "month" not in query_base:
                 query_base["updated_since"] = last_seen
+            # A server may issue the tokens of the resumed pull again.
             token = None
+            tokens.clear()
             continue
-        if response.status_code != 200:
+        if status != 200:
             raise SourceError(
-                f"{label}: {url} answered {response.status_code} "
-                f"({_error_text(response)}) after retries; "
-                + _advice(response.status_code)
+                f"{label}: {url} answered {status} ({_error_text(body)}) after retries; "
+                + _advice(status)
             )
-        page = json.loads(response.content)
+        page = json.loads(body)
+        fetched += 1
+        if token is None:
+            announced, received = _total(page, url, label), 0
+        received += len(page["items"])
         if page["items"] and isinstance(page["items"][-1], dict):
             newest = page["items"][-1].get("updated_at")
             if newest and newest != last_seen:
@@ -82,14 +100,77 @@ def _pages(
         yield page
         token = page.get("next_page_token")
         if not token:
+            if received < announced:
+                raise SourceError(
+                    f"{label}: {url} announced {announced} records but ended the pull after "
+                    f"{received}: the source stopped paging early, and part of a table must "
+                    "not be published as the whole. Nothing was loaded; re-run the task, "
+                    "and if it recurs, report it to the source system's operators"
+                )
             return
+        if token in tokens:
+            raise SourceError(
+                f"{label}: {url} served a page token it had already served in this pull: "
+                "the source is paging in a loop that would never end. Re-run the task; if "
+                "it recurs, report it to the source system's operators"
+            )
+        tokens.add(token)
+        if fetched >= limits.pages:
+            raise SourceError(
+                f"{label}: {url} is still paging after {fetched} pages, the most one pull "
+                f"may take; if the table really is that large, raise "
+                f"{LIMIT_EXTRAS['pages'][0]!r} in the connection's extra"
+            )
 
 
-def _error_text(response: requests.Response) -> str:
+def _get(session: SourceSession, url: str, query: dict, label: str) -> tuple[int, bytes]:
     try:
-        return str(response.json().get("error", response.text[:200]))
-    except ValueError:
-        return response.text[:200]
+        response = session.get(url, params=query, timeout=(10, 120), stream=True)
+    except RedirectRefusedError as refused:
+        raise SourceError(f"{label}: {refused}") from None
+    limit = session.limits.page_bytes
+    body = _bounded_body(response, limit)
+    if body is None:
+        raise SourceError(
+            f"{label}: {url} answered with more than {limit / (1 << 20):g} MiB, the most one "
+            "page may hold; the contract's pages are far smaller, so the source is "
+            "misbehaving. If its records really are that large, raise "
+            f"{LIMIT_EXTRAS['page_bytes'][0]!r} in the connection's extra"
+        )
+    return response.status_code, body
+
+
+def _bounded_body(response, limit: int) -> bytes | None:
+    """The body, or None as soon as it proves larger than limit bytes (closing
+    the connection rather than reading the rest)."""
+    with response:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return None
+        body = bytearray()
+        for block in response.iter_content(1 << 20):
+            body += block
+            if len(body) > limit:
+                return None
+        return bytes(body)
+
+
+def _total(page: dict, url: str, label: str) -> int:
+    total = page.get("total")
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        raise SourceError(
+            f"{label}: {url} served a page without a valid total ({total!r}), which the "
+            "contract promises on every page: without it a pull that ends early cannot be "
+            "told from a whole one. Ask the source system's operators what changed"
+        )
+    return total
+
+
+def _error_text(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("error", body[:200].decode(errors="replace")))
+    except (ValueError, AttributeError):
+        return body[:200].decode(errors="replace")
 
 
 def _advice(status: int) -> str:
@@ -103,7 +184,7 @@ def _advice(status: int) -> str:
 
 
 def pull_all(
-    session: requests.Session,
+    session: SourceSession,
     base_url: str,
     path: str,
     params: dict,
