@@ -90,10 +90,15 @@ def export_blacklist(conn: Connection, folder: Path, run_date: dt.date,
         elif hashes[entry_id] != before[entry_id]:
             changes.append(["changed", entry_id, "listing details changed at the source"])
 
+    # The CSVs are opened in spreadsheets, so text that reads as a formula is
+    # led by '; the JSON Lines keep every value exactly as listed, for the
+    # agencies that check them against their own records.
     files = {
-        "entries.csv": write_csv(folder / "entries.csv", HEADER, rows, bom=True),
+        "entries.csv": write_csv(folder / "entries.csv", HEADER, rows, bom=True,
+                                 for_spreadsheets=True),
         "entries.jsonl": write_jsonl(folder / "entries.jsonl", HEADER, rows),
-        "changes.csv": write_csv(folder / "changes.csv", CHANGES_HEADER, changes, bom=True),
+        "changes.csv": write_csv(folder / "changes.csv", CHANGES_HEADER, changes, bom=True,
+                                 for_spreadsheets=True),
     }
     manifest = {
         "run_date": run_date.isoformat(),

@@ -2,6 +2,10 @@
 lists/<district_code>.csv (same rows as the workbook's flag sheet) for their
 other tools. A district's files hold only that district's projects.
 
+Names and other text from the sources can read like a formula (=HYPERLINK(...),
++1, @SUM(1)): the workbook holds them as text cells and the CSV leads them with
+' (exports/files.py), so opening a list never runs anything.
+
 The workbook is also how inspectors answer: they fill in the disposition
 columns of the flag sheet and drop it into the inbox (rules/disposition_inbox.py)."""
 
@@ -84,7 +88,7 @@ def write_district_lists(
     for district in sorted(set(districts) | set(by_district)):
         ordered = sorted(by_district[district], key=OpenFlag.sort_key)
         rows = [_row(f, rules, params) for f in ordered]
-        write_csv(folder / f"{district}.csv", HEADER, rows, bom=True)
+        write_csv(folder / f"{district}.csv", HEADER, rows, bom=True, for_spreadsheets=True)
         trend = trends.get(district, Trend([], {}))
         _workbook(folder / f"{district}.xlsx", district, run_date, ordered, rows,
                   resolved_by[district], trend, rules)
@@ -97,7 +101,10 @@ def _workbook(path: Path, district: str, run_date: dt.date, flags: list[OpenFlag
               rules: dict[str, Rule]) -> None:
     import xlsxwriter  # the export task pays for it, not DAG parsing
 
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    # Text goes in with write_string (_write_cells); these options also keep
+    # any write() that guesses a type from making a formula or a number of it.
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_numbers": False})
     # Dated by the night, not the clock, so a re-run writes the same bytes.
     book.set_properties({"created": dt.datetime.combine(run_date, dt.time())})
     styles = {
@@ -118,22 +125,35 @@ def _workbook(path: Path, district: str, run_date: dt.date, flags: list[OpenFlag
     book.close()
 
 
+def _write_cells(sheet, row: int, col: int, values: list, style=None) -> None:
+    """Text as text cells whatever it starts with, the numbers we count as
+    numbers; an empty value leaves the cell blank."""
+    for offset, value in enumerate(values, start=col):
+        if value is None or value == "":
+            sheet.write_blank(row, offset, None, style)
+        elif isinstance(value, str):
+            sheet.write_string(row, offset, value, style)
+        else:
+            sheet.write_number(row, offset, value, style)
+
+
 def _summary_sheet(book, styles, district, run_date, flags, resolved, rules):
     """Returns the sheet and the row where the trend chart goes."""
     sheet = book.add_worksheet("汇总")
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 4, 9)
-    sheet.write(0, 0, f"{district} 欠薪预警清单 {run_date.isoformat()}", styles["title"])
+    sheet.write_string(0, 0, f"{district} 欠薪预警清单 {run_date.isoformat()}",
+                       styles["title"])
     counts = Counter((f.rule, f.severity) for f in flags)
-    sheet.write_row(2, 0, ["规则", "红", "橙", "黄", "合计"], styles["head"])
+    _write_cells(sheet, 2, 0, ["规则", "红", "橙", "黄", "合计"], styles["head"])
     line = 3
     for code, rule in rules.items():
         per = [counts[(code, level)] for level in ("red", "orange", "yellow")]
-        sheet.write_row(line, 0, [f"{code} {rule.title}", *per, sum(per)])
+        _write_cells(sheet, line, 0, [f"{code} {rule.title}", *per, sum(per)])
         line += 1
-    sheet.write_row(line, 0, ["合计", *[sum(counts[(c, lv)] for c in rules)
-                                         for lv in ("red", "orange", "yellow")], len(flags)],
-                    styles["head"])
+    _write_cells(sheet, line, 0, ["合计", *[sum(counts[(c, lv)] for c in rules)
+                                           for lv in ("red", "orange", "yellow")], len(flags)],
+                 styles["head"])
     line += 2
     for label, value in (
         ("在办预警", len(flags)),
@@ -142,7 +162,7 @@ def _summary_sheet(book, styles, district, run_date, flags, resolved, rules):
         ("超期(超过督办时限)", sum(f.overdue for f in flags)),
         ("其中超期红色预警", sum(f.overdue and f.severity == "red" for f in flags)),
     ):
-        sheet.write_row(line, 0, [label, value])
+        _write_cells(sheet, line, 0, [label, value])
         line += 1
     sheet.set_portrait()
     sheet.fit_to_pages(1, 1)
@@ -153,11 +173,11 @@ def _trend_chart(book, summary, top: int, trend: Trend) -> None:
     """Open flags over the last nights, stacked by severity. The chart reads a
     data sheet of its own, so it is a native chart that stays live in Excel."""
     data = book.add_worksheet(TREND_SHEET)
-    data.write_row(0, 0, ["夜间", "红", "橙", "黄"])
+    _write_cells(data, 0, 0, ["夜间", "红", "橙", "黄"])
     for i, night in enumerate(trend.nights, start=1):
-        data.write_row(i, 0, [night.isoformat(),
-                              *[trend.counts.get((night, lv), 0)
-                                for lv in ("red", "orange", "yellow")]])
+        _write_cells(data, i, 0, [night.isoformat(),
+                                  *[trend.counts.get((night, lv), 0)
+                                    for lv in ("red", "orange", "yellow")]])
     data.set_column(0, 0, 12)
     if not trend.nights:
         return
@@ -183,11 +203,11 @@ def _trend_chart(book, summary, top: int, trend: Trend) -> None:
 def _flag_sheet(book, styles, flags: list[OpenFlag], rows: list[list]) -> None:
     sheet = book.add_worksheet("预警清单")
     sheet.set_row(0, 30)
-    sheet.write_row(0, 0, HEADER, styles["head"])
+    _write_cells(sheet, 0, 0, HEADER, styles["head"])
     for i, (flag, row) in enumerate(zip(flags, rows), start=1):
-        sheet.write_row(i, 0, row, styles[flag.severity])
+        _write_cells(sheet, i, 0, row, styles[flag.severity])
         if flag.overdue:
-            sheet.write(i, 0, row[0], styles["overdue"])
+            sheet.write_string(i, 0, row[0], styles["overdue"])
     for col, (_, width) in enumerate(COLUMNS):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(1, 0)
@@ -207,11 +227,11 @@ def _flag_sheet(book, styles, flags: list[OpenFlag], rows: list[list]) -> None:
 
 def _resolved_sheet(book, styles, resolved: list[dict], rules: dict[str, Rule]) -> None:
     sheet = book.add_worksheet("昨日以来已消除")
-    sheet.write_row(0, 0, RESOLVED_HEADER, styles["head"])
+    _write_cells(sheet, 0, 0, RESOLVED_HEADER, styles["head"])
     for i, item in enumerate(resolved, start=1):
         rule = rules.get(item["rule"])
-        sheet.write_row(i, 0, [item["project_id"], item["name"] or NOT_FILED, item["rule"],
-                               rule.title if rule else "", str(item["raised_on"])])
+        _write_cells(sheet, i, 0, [item["project_id"], item["name"] or NOT_FILED, item["rule"],
+                                   rule.title if rule else "", str(item["raised_on"])])
     sheet.set_column(0, 1, 28)
     sheet.set_column(2, 4, 14)
     sheet.freeze_panes(1, 0)

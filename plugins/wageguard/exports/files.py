@@ -7,14 +7,30 @@ import hashlib
 import json
 from pathlib import Path
 
+# A spreadsheet opening a CSV runs a cell that starts with =, +, - or @ as a
+# formula, and some skip a leading TAB or CR to find one (OWASP, CSV
+# injection). Names and causes from the sources may start with any of them.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
-def write_csv(path: Path, header: list[str], rows: list[list], *, bom: bool = False) -> int:
-    """UTF-8 (with BOM where Excel must open it), CRLF per RFC 4180."""
+
+def _spreadsheet_text(value):
+    """`value`, with a leading ' when it is text a spreadsheet would run: the
+    quote makes it a label, shown as typed. Numbers are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def write_csv(path: Path, header: list[str], rows: list[list], *, bom: bool = False,
+              for_spreadsheets: bool = False) -> int:
+    """UTF-8 (with BOM where Excel must open it), CRLF per RFC 4180.
+    `for_spreadsheets`: every text cell goes through _spreadsheet_text."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    cell = _spreadsheet_text if for_spreadsheets else (lambda v: v)
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        writer.writerows(["" if v is None else cell(v) for v in row] for row in rows)
     return len(rows)
 
 
