@@ -4,16 +4,22 @@ warehouse on each backend, and reads what the server received."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
 import re
+import signal
+import subprocess
+import sys
+import threading
 from collections import Counter
 
 import openpyxl
 import pytest
+from conftest import Recorder
 from sqlalchemy import text
 from wageguard.delivery.deliver import DeliveryIncomplete, deliver_night
 from wageguard.delivery.roster import ROSTER_ENV, RosterError, load_roster
@@ -359,3 +365,143 @@ def test_a_server_without_starttls_is_not_sent_credentials(mail_server):
     assert (outcome.sent, outcome.attempts) == (False, 1)
     assert "SMTPNotSupportedError" in outcome.error and SECRET not in outcome.error
     assert mail_server.received == []
+
+
+def test_the_message_id_is_that_of_the_night_district_and_recipient():
+    from wageguard.delivery.message import DistrictCounts, build_message
+    from wageguard.delivery.roster import Inspector, RosterDistrict
+
+    wang, liu = Inspector("王芳", "w@rsj.example"), Inspector("刘洋", "liu@rsj.example")
+    district = RosterDistrict("150202", "东河区", "150200", "包头市", (wang, liu))
+    other = RosterDistrict("150203", "昆都仑区", "150200", "包头市", (wang,))
+
+    def message_id(inspector=wang, place=district, run_date=D, workbook=b"PK"):
+        return build_message(sender="欠薪预警 <wageguard@rsj.example>", inspector=inspector,
+                             district=place, run_date=run_date, counts=DistrictCounts(),
+                             workbook=workbook)["Message-ID"]
+
+    first = message_id()
+    assert re.fullmatch(r"<wageguard\.20261121\.150202\.[0-9a-f]{24}@rsj\.example>", first)
+    assert message_id(workbook=b"PK again") == first, "every try of one list, one message"
+    assert len({first, message_id(inspector=liu), message_id(place=other),
+                message_id(run_date=D - dt.timedelta(days=1))}) == 4
+
+
+class SlowRecorder(Recorder):
+    """Takes its time over each message, as a real relay does; a message to
+    `stall` is never answered."""
+
+    def __init__(self):
+        super().__init__()
+        self.stall: str | None = None
+        self.stalled = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.stall in envelope.rcpt_tos:
+            self.stalled.set()
+            await asyncio.sleep(3600)  # the sender is killed meanwhile
+        await asyncio.sleep(0.05)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def slow_mail_server(free_tcp_port):
+    from aiosmtpd.controller import Controller
+
+    recorder = SlowRecorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_tcp_port)
+    controller.start()
+    recorder.port = controller.port
+    yield recorder
+    controller.stop()
+
+
+def _recipients(roster, night) -> list[tuple[str, str]]:
+    """(district, recipient) in the order a delivery sends them."""
+    return [(d.stem, i.email) for d in sorted((night / "lists").glob("*.xlsx"))
+            if d.stem in roster for i in roster[d.stem].inspectors]
+
+
+def test_two_deliveries_at_once_send_each_list_once(
+        night, small_world, slow_mail_server, roster_file, engine):
+    roster = load_roster(roster_file[0])
+    settings = _settings(slow_mail_server.port)
+    start = threading.Barrier(2)
+    results = []
+
+    def deliver():
+        start.wait()
+        results.append(deliver_night(engine, night, small_world.run_date, roster, settings))
+
+    both = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join(timeout=300)
+    everyone = _recipients(roster, night)
+    received = Counter(rcpts[0] for rcpts, _, _ in slow_mail_server.received)
+    assert sum(received.values()) == len(everyone) and set(received.values()) == {1}
+    assert sorted((len(r.sent), r.already_sent) for r in results) == [
+        (0, len(everyone)), (len(everyone), 0)]
+
+
+# Delivers night D in a process of its own, so it can be killed mid-send.
+DELIVER = """
+import datetime as dt, sys
+from pathlib import Path
+from wageguard.delivery.deliver import deliver_night
+from wageguard.delivery.roster import load_roster
+from wageguard.delivery.settings import SmtpSettings
+from wageguard.warehouse.engine import make_engine
+url, night, day, roster, port = sys.argv[1:]
+deliver_night(make_engine(url), Path(night), dt.date.fromisoformat(day),
+              load_roster(Path(roster)),
+              SmtpSettings(host="127.0.0.1", port=int(port), sender="wageguard@rsj.example",
+                           starttls=False, timeout_seconds=600, attempts=1))
+"""
+
+
+def test_a_message_a_killed_run_may_have_sent_is_reported_and_not_sent_again_unasked(
+        night, small_world, slow_mail_server, roster_file, engine, warehouse_url,
+        monkeypatch):
+    from wageguard.warehouse.lock import WAIT_ENV
+
+    path, _ = roster_file
+    roster = load_roster(path)
+    everyone = _recipients(roster, night)
+    district, stalled = everyone[2]
+    slow_mail_server.stall = stalled
+    run = subprocess.Popen(
+        [sys.executable, "-c", DELIVER, warehouse_url, str(night),
+         small_world.run_date.isoformat(), str(path), str(slow_mail_server.port)],
+        stderr=subprocess.PIPE, text=True)
+    assert slow_mail_server.stalled.wait(timeout=120), run.stderr.read() if run.poll() else ""
+    run.send_signal(signal.SIGKILL)  # between sending and recording the outcome
+    run.communicate()
+    ledger = _ledger(engine, small_world.run_date)
+    assert ledger[(district, stalled)]["status"] == "sending"
+    recorded_id = ledger[(district, stalled)]["message_id"]
+    slow_mail_server.stall = None
+
+    # The killed run's hold on the night's delivery is taken over at once.
+    monkeypatch.setenv(WAIT_ENV, "5")
+    settings = _settings(slow_mail_server.port)
+    result = deliver_night(engine, night, small_world.run_date, roster, settings)
+    assert result.already_sent == 2 and len(result.sent) == len(everyone) - 3
+    assert [(p["district_code"], p["recipient"], p["message_id"])
+            for p in result.possibly_sent] == [(district, stalled, recorded_id)]
+    assert stalled not in {rcpts[0] for rcpts, _, _ in slow_mail_server.received}
+    with pytest.raises(DeliveryIncomplete) as incomplete:
+        result.raise_if_incomplete()
+    said = str(incomplete.value)
+    assert f"{district} to {stalled}: possibly sent" in said and recorded_id in said
+    assert f"wageguard deliver --date {small_world.run_date} --resend-unconfirmed" in said
+
+    again = deliver_night(engine, night, small_world.run_date, roster, settings)
+    assert again.sent == [] and len(again.possibly_sent) == 1, "still not sent unasked"
+    confirmed = deliver_night(engine, night, small_world.run_date, roster, settings,
+                              resend_unconfirmed=True)
+    assert [s["recipient"] for s in confirmed.sent] == [stalled] and not confirmed.possibly_sent
+    (message,) = [m for rcpts, m, _ in slow_mail_server.received if rcpts == [stalled]]
+    assert message["Message-ID"] == recorded_id, "the same message as the one in doubt"
+    assert _ledger(engine, small_world.run_date)[(district, stalled)]["status"] == "sent"

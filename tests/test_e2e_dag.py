@@ -106,7 +106,8 @@ def test_planted_cases_through_the_real_dag(demo_run):
     report = json.loads((folder / "run_report.json").read_text(encoding="utf-8"))
     assert report["devreform"]["bundle_day"] == "2026-11-20"  # D's own bundle is incomplete
     for table, c in report["sources"].items():
-        assert c["pulled"] == c["loaded"] + c["quarantined"] + c["superseded"], table
+        assert c["pulled"] == (c["loaded"] + c["quarantined"] + c["superseded"]
+                               + c["unchanged"]), table
 
 
 @pytest.mark.e2e

@@ -26,7 +26,7 @@ RERUN_ORDER = (20, 5, 27, 12, 0)  # positions in the month, deliberately out of 
 # report about the run rather than the night (what this run pulled, its timings).
 VOLATILE_FILES = ("run_report.json",)
 VOLATILE_DIRS = ("data_docs",)
-VOLATILE_REPORT_KEYS = ("rerun", "sources", "stage_seconds")
+VOLATILE_REPORT_KEYS = ("rerun", "stage_seconds")
 
 
 def _night_files(folder):

@@ -76,3 +76,49 @@ def test_a_sudden_change_stops_the_night_with_the_numbers(engine, deposits, amou
     report = _checked(engine, D)
     assert report["accepted"] == "a bulk correction at the source (ops)"
     assert [f"{d['table']}" for d in report["drifted"]]
+
+
+def test_a_source_sending_wan_yuan_as_yuan_stops_the_night_until_accepted(
+        warehouse_url, small_world, tmp_path, monkeypatch):
+    """Real nights: the housing system starts sending deposit amounts in 万元 where
+    its contract says 元 — every record still passes its checks."""
+    import dataclasses
+    import json
+    import re
+    from decimal import Decimal
+
+    from conftest import run_night_in_process
+    from wageguard import pipeline
+    from wageguard.demo.night_after import the_night_after
+    from wageguard.demo.records import stamp
+    from wageguard.demo.sources import running_sources
+
+    monkeypatch.setenv("WAGEGUARD_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("WAGEGUARD_OUTPUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("WAGEGUARD_INBOX_DIR", str(tmp_path / "in"))
+    after = the_night_after(small_world, 0.0)
+    moved = stamp(after.run_date, 9 * 3600)
+    latest: dict = {}
+    for deposit in after.wage_deposits:
+        held = latest.get(deposit["deposit_id"])
+        if held is None or deposit["updated_at"] > held["updated_at"]:
+            latest[deposit["deposit_id"]] = deposit
+    after = dataclasses.replace(after, wage_deposits=after.wage_deposits + [
+        {**d, "amount": str(Decimal(d["amount"]) / 10000), "updated_at": moved}
+        for d in latest.values() if re.fullmatch(r"\d+\.\d{2}", d["amount"] or "")])
+    for world in (small_world, after):
+        with running_sources(world, workdir=tmp_path / f"src-{world.run_date}", ports=0,
+                             clock=lambda w=world: w.as_of) as running:
+            if world is small_world:
+                run_night_in_process(world.run_date, running)
+                continue
+            with pytest.raises(NightDrift, match="wage_deposits median:amount_fen"):
+                run_night_in_process(world.run_date, running)
+            assert not (tmp_path / "out" / world.run_date.isoformat()).exists()
+            with pipeline.engine().begin() as conn:
+                accept_drift(conn, world.run_date, "deposits re-keyed at the source", "ops")
+            run_night_in_process(world.run_date, running)
+    report = json.loads((tmp_path / "out" / after.run_date.isoformat() / "run_report.json")
+                        .read_text(encoding="utf-8"))
+    assert report["drift"]["accepted"] == "deposits re-keyed at the source (ops)"
+    assert report["drift"]["compared_with"] == small_world.run_date.isoformat()

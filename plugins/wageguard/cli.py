@@ -176,6 +176,19 @@ def cmd_dispose(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accept_drift(args: argparse.Namespace) -> int:
+    import getpass
+
+    from wageguard.pipeline import engine, prepare_warehouse
+    from wageguard.validate.night_drift import accept_drift
+
+    prepare_warehouse()
+    with engine().begin() as conn:
+        accept_drift(conn, args.date, args.reason, args.by or getpass.getuser())
+    print(f"night {args.date}: its drift is accepted ({args.reason}); re-run the night")
+    return 0
+
+
 def cmd_why(args: argparse.Namespace) -> int:
     from wageguard.landing.evidence import NoSuchFlag, explain_flag
     from wageguard.pipeline import engine
@@ -194,7 +207,8 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     from wageguard.delivery.deliver import DeliveryIncomplete
     from wageguard.delivery.roster import RosterError
     from wageguard.delivery.settings import from_environment
-    from wageguard.pipeline import deliver, prepare_warehouse
+    from wageguard.pipeline import FutureNightError, deliver, prepare_warehouse
+    from wageguard.warehouse.lock import LockBusy
 
     try:
         settings = from_environment()
@@ -203,8 +217,10 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         return 2
     prepare_warehouse()
     try:
-        result = deliver(args.date, settings, resend=args.resend)
-    except (RosterError, DeliveryIncomplete, FileNotFoundError) as problem:
+        result = deliver(args.date, settings, resend=args.resend,
+                         resend_unconfirmed=args.resend_unconfirmed)
+    except (RosterError, DeliveryIncomplete, FileNotFoundError, FutureNightError,
+            LockBusy) as problem:
         print(problem, file=sys.stderr)
         return 1
     print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -307,6 +323,13 @@ def main(argv: list[str] | None = None) -> int:
     dispose.add_argument("--reason")
     dispose.add_argument("--inspector")
     dispose.set_defaults(func=cmd_dispose)
+    accept = commands.add_parser(
+        "accept-drift", help="let night D run although its sources changed beyond the drift "
+        "thresholds (the change is real); kept with who and why")
+    accept.add_argument("--date", type=dt.date.fromisoformat, required=True, help="night D")
+    accept.add_argument("--reason", required=True, help="why the change is real")
+    accept.add_argument("--by", help="who accepts it (default: this user)")
+    accept.set_defaults(func=cmd_accept_drift)
     why = commands.add_parser("why", help="trace a flag to the source payloads behind it")
     why.add_argument("--date", type=dt.date.fromisoformat, required=True, help="night D")
     why.add_argument("--project", required=True)
@@ -318,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     deliver.add_argument("--date", type=dt.date.fromisoformat, required=True, help="night D")
     deliver.add_argument("--resend", action="store_true",
                          help="send again what the ledger says already went out")
+    deliver.add_argument("--resend-unconfirmed", action="store_true",
+                         help="send again what a stopped run may or may not have sent "
+                         "(reported as possibly sent), under the same Message-ID")
     deliver.set_defaults(func=cmd_deliver)
     keygen = commands.add_parser("keygen", help="make the key pair that signs the blacklist")
     keygen.add_argument("--out", default="var/keys")

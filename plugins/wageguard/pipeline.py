@@ -3,7 +3,9 @@ nothing else, so every stage also runs (and is tested) without Airflow.
 
 A night is keyed by its run date D. Every stage can be re-run alone: extract
 lands a new batch, load is idempotent per batch, and the night stages rebuild
-night D's tables whole."""
+night D's tables whole. From merge to publish the run holds the warehouse
+(warehouse/lock.py): build_night takes the hold and hands its token on with
+the night's view, evaluate and export carry it on, and publishing ends it."""
 
 from __future__ import annotations
 
@@ -15,15 +17,18 @@ import time
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, text
 
 from wageguard.delivery.settings import SmtpSettings
 from wageguard.landing.store import land, now_text
 from wageguard.paths import var_dir
+from wageguard.plan import TIMEZONE
 from wageguard.rules.params import load_params
 from wageguard.sources.config import SourceConfig
 from wageguard.warehouse.engine import make_engine, warehouse_url
+from wageguard.warehouse.lock import NIGHT, holding
 from wageguard.warehouse.migrate import migrate
 from wageguard.warehouse.night import stage_seconds
 
@@ -38,6 +43,24 @@ def _engine_for(url: str) -> Engine:
 def engine() -> Engine:
     """One engine (one connection pool) per warehouse URL for the process."""
     return _engine_for(warehouse_url())
+
+
+class FutureNightError(ValueError):
+    """Night D is asked for before its day has come."""
+
+
+def refuse_future_night(run_date: dt.date) -> None:
+    """The sources serve what they hold now, so a night later than today would
+    go out with today's data under its date, and once published it would bar
+    every real night before it (a night never published cannot be run once a
+    later one was)."""
+    today = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    if run_date > today:
+        raise FutureNightError(
+            f"night {run_date} is later than today ({today} in {TIMEZONE}, by this server's "
+            f"clock): a night is run once its day has come, with what the sources hold then. "
+            f"Check the run date (a typo, a backfill's --to-date) and the server's clock; "
+            f"night {run_date} can be run from {run_date} on.")
 
 
 @contextmanager
@@ -68,6 +91,7 @@ def _watermark(eng: Engine, table: str) -> str | None:
 
 def extract(feed: str, run_date: dt.date, config: SourceConfig) -> dict:
     """Pulls one feed and lands it; returns the batch ids and what was skipped."""
+    refuse_future_night(run_date)
     eng = engine()
     counts: dict = {}
     with timed(eng, run_date, f"extract:{feed}", counts):
@@ -145,10 +169,12 @@ def build_night(run_date: dt.date) -> dict:
     from wageguard.warehouse.bulk import refresh_statistics
     from wageguard.warehouse.night import RESOLVED_TABLES, build_snapshots, night_view
 
+    refuse_future_night(run_date)
     eng = engine()
     params = load_params()
     counts: dict = {}
-    with timed(eng, run_date, "merge", counts), eng.begin() as conn:
+    with (holding(eng, NIGHT, run_date) as lock, timed(eng, run_date, "merge", counts),
+          eng.begin() as conn):
         view = night_view(conn, run_date, params["devreform.max_lookback_days"])
         snapshot = build_snapshots(conn, view)
         parties = resolve_parties(conn, run_date)
@@ -159,20 +185,26 @@ def build_night(run_date: dt.date) -> dict:
         counts["out"] = snapshot["night_project"]
     log.info("night %s: %s; parties %s; %d links; %d deposit requirements",
              run_date, snapshot, parties, links, deposits)
-    return {**view.to_json(), "snapshot": snapshot, "parties": parties, "links": links}
+    return {**view.to_json(), "snapshot": snapshot, "parties": parties, "links": links,
+            "lock": lock}
 
 
 def evaluate(view_json: dict) -> dict[str, int]:
+    """Night D's rules, once its snapshot is held against the last published
+    night's: a night whose sources drifted beyond belief stops here."""
     from wageguard.rules.catalogue import load_rules
     from wageguard.rules.evaluate import evaluate_rules
+    from wageguard.validate.night_drift import check_night_drift
     from wageguard.warehouse.night import NightView
 
     view = NightView.from_json(view_json)
     eng = engine()
+    params = load_params()
     counts: dict = {}
-    with timed(eng, view.run_date, "rules", counts), eng.begin() as conn:
-        per_rule = evaluate_rules(conn, view.run_date, view.bundle_day, load_rules(),
-                                  load_params())
+    with (holding(eng, NIGHT, view.run_date, view_json["lock"]),
+          timed(eng, view.run_date, "rules", counts), eng.begin() as conn):
+        check_night_drift(conn, view.run_date, view.bundle_day, params)
+        per_rule = evaluate_rules(conn, view.run_date, view.bundle_day, load_rules(), params)
         counts["out"] = sum(per_rule.values())
     return per_rule
 
@@ -226,28 +258,34 @@ def export(view_json: dict, extracted: list[dict], signing_key_pem: str | None =
     from wageguard.warehouse.night import NightView
 
     view = NightView.from_json(view_json)
+    refuse_future_night(view.run_date)
     eng = engine()
     counts: dict = {}
-    with timed(eng, view.run_date, "export", counts):
-        summary = write_night_outputs(eng, view, extracted, signing_key_pem)
+    with (holding(eng, NIGHT, view.run_date, view_json["lock"]) as lock,
+          timed(eng, view.run_date, "export", counts)):
+        summary = write_night_outputs(eng, view, extracted, lock, signing_key_pem)
         counts["out"] = summary["flags"]
     return summary
 
 
-def deliver(run_date: dt.date, smtp_settings: SmtpSettings, resend: bool = False) -> dict:
+def deliver(run_date: dt.date, smtp_settings: SmtpSettings, resend: bool = False,
+            resend_unconfirmed: bool = False) -> dict:
     """E-mails night D's district lists to their inspectors (the roster). What went
-    out is not sent again unless `resend`. A failed send or a district with flags
-    and nobody on the roster raises, after everything is recorded, so the task
-    fails and the engineers hear of it."""
+    out is not sent again unless `resend`, nor what a stopped run may have sent
+    unless `resend_unconfirmed`. A failed send, a message possibly sent and a
+    district with flags and nobody on the roster raise, after everything is
+    recorded, so the task fails and the engineers hear of it."""
     from wageguard.delivery.deliver import deliver_night
     from wageguard.delivery.roster import load_roster
     from wageguard.exports.publish import output_root
 
+    refuse_future_night(run_date)
     eng = engine()
     counts: dict = {}
     with timed(eng, run_date, "deliver", counts):
         result = deliver_night(eng, output_root() / run_date.isoformat(), run_date,
-                               load_roster(), smtp_settings, resend=resend)
+                               load_roster(), smtp_settings, resend=resend,
+                               resend_unconfirmed=resend_unconfirmed)
         counts["out"] = len(result.sent)
     result.raise_if_incomplete()
     return result.to_json()

@@ -1,7 +1,9 @@
 """Night D's delivery: every district's workbook (lists/<district>.xlsx of the
-published night) to each of its inspectors on the roster, once. A failed send
-and a district with flags but nobody on the roster are recorded, logged and
-reported, never skipped in silence."""
+published night) to each of its inspectors on the roster, once. A failed send,
+a district with flags but nobody on the roster and a message a stopped run may
+have sent are recorded, logged and reported, never skipped in silence. One
+delivery of a night runs at a time (it holds the night's delivery in
+night_lock), so two at once send nobody a list twice."""
 
 from __future__ import annotations
 
@@ -15,11 +17,19 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from wageguard.delivery.ledger import already_sent, record_no_recipient, record_send
+from wageguard.delivery.ledger import (
+    SENDING,
+    SENT,
+    entries,
+    record_no_recipient,
+    record_send,
+    record_sending,
+)
 from wageguard.delivery.mailer import send
 from wageguard.delivery.message import DistrictCounts, build_message
-from wageguard.delivery.roster import ROSTER_ENV, RosterDistrict
+from wageguard.delivery.roster import ROSTER_ENV, Inspector, RosterDistrict
 from wageguard.delivery.settings import SmtpSettings
+from wageguard.warehouse.lock import DELIVERY, holding, touch
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +45,13 @@ class DeliveryResult:
     already_sent: int = 0
     failed: list[dict] = field(default_factory=list)  # ... and error
     no_recipient: list[dict] = field(default_factory=list)  # district_code, flags
+    # district_code, recipient, since, message_id: `sending` left by a stopped run
+    possibly_sent: list[dict] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        return not self.failed and not any(d["flags"] for d in self.no_recipient)
+        return (not self.failed and not self.possibly_sent
+                and not any(d["flags"] for d in self.no_recipient))
 
     def to_json(self) -> dict:
         return {**asdict(self), "run_date": self.run_date.isoformat(),
@@ -52,6 +65,12 @@ class DeliveryResult:
         lines += [f"{d['district_code']}: {d['flags']} flags and nobody on the roster: add "
                   f"its inspectors to the roster ({ROSTER_ENV})"
                   for d in self.no_recipient if d["flags"]]
+        lines += [f"{p['district_code']} to {p['recipient']}: possibly sent, by a run that "
+                  f"stopped after it began sending ({p['since']}) and before it recorded the "
+                  f"outcome. Look for Message-ID {p['message_id']} in the mail server's log; "
+                  f"if it did not go out, `wageguard deliver --date {self.run_date} "
+                  "--resend-unconfirmed` sends it again under the same Message-ID"
+                  for p in self.possibly_sent]
         raise DeliveryIncomplete(
             f"night {self.run_date}: delivery incomplete ({len(self.sent)} sent now, "
             f"{self.already_sent} sent before; all recorded in the delivery table). Once "
@@ -77,9 +96,10 @@ def district_counts(flags_csv: Path) -> dict[str, DistrictCounts]:
 
 def deliver_night(eng: Engine, night: Path, run_date: dt.date,
                   roster: dict[str, RosterDistrict], settings: SmtpSettings,
-                  *, resend: bool = False) -> DeliveryResult:
+                  *, resend: bool = False, resend_unconfirmed: bool = False) -> DeliveryResult:
     """`night` is the published folder of night D. What the ledger says went out
-    is not sent again unless `resend`."""
+    is not sent again unless `resend`; what a stopped run may have sent is
+    reported, and sent again only with `resend_unconfirmed` (or `resend`)."""
     lists = night / "lists"
     if not lists.is_dir():
         raise FileNotFoundError(f"night {run_date} is not published ({lists} is missing): "
@@ -94,33 +114,53 @@ def deliver_night(eng: Engine, night: Path, run_date: dt.date,
         result.no_recipient.append({"district_code": district, "flags": flags})
         (log.error if flags else log.warning)(
             "district %s: %d flags and nobody on the roster to send them to", district, flags)
-    with eng.begin() as conn:
-        record_no_recipient(conn, run_date, unrostered)
-        done = set() if resend else already_sent(conn, run_date)
-    for district, workbook in workbooks.items():
-        place = roster.get(district)
-        for inspector in place.inspectors if place else ():
-            if (district, inspector.email) in done:
-                result.already_sent += 1
-                continue
-            message = build_message(
-                sender=settings.sender, inspector=inspector, district=place,
-                run_date=run_date, counts=counts.get(district, DistrictCounts()),
-                workbook=workbook)
-            outcome = send(settings, message)
-            with eng.begin() as conn:
-                record_send(conn, run_date, district, inspector.email, outcome,
-                            message["Message-ID"], digests[district])
-            item = {"district_code": district, "recipient": inspector.email,
-                    "attempts": outcome.attempts}
-            if outcome.sent:
-                result.sent.append(item)
-                log.info("district %s list sent to %s", district, inspector.email)
-            else:
-                result.failed.append({**item, "error": outcome.error})
-                log.error("district %s list NOT sent to %s after %d attempt(s): %s",
-                          district, inspector.email, outcome.attempts, outcome.error)
-    log.info("night %s delivery: %d sent, %d already sent, %d failed, %d districts with "
-             "nobody on the roster", run_date, len(result.sent), result.already_sent,
-             len(result.failed), len(result.no_recipient))
+    with holding(eng, DELIVERY, run_date, final=True) as lock:
+        with eng.begin() as conn:
+            record_no_recipient(conn, run_date, unrostered)
+            ledger = {} if resend else entries(conn, run_date)
+        for district, workbook in workbooks.items():
+            place = roster.get(district)
+            for inspector in place.inspectors if place else ():
+                entry = ledger.get((district, inspector.email))
+                if entry is not None and entry.status == SENT:
+                    result.already_sent += 1
+                elif entry is not None and entry.status == SENDING and not resend_unconfirmed:
+                    result.possibly_sent.append({
+                        "district_code": district, "recipient": inspector.email,
+                        "since": entry.updated_at, "message_id": entry.message_id})
+                    log.error("district %s list possibly sent to %s by a stopped run (%s, "
+                              "Message-ID %s): not sent again", district, inspector.email,
+                              entry.updated_at, entry.message_id)
+                else:
+                    _send_one(eng, lock, result, settings, place, inspector,
+                              counts.get(district, DistrictCounts()), workbook, digests[district])
+    log.info("night %s delivery: %d sent, %d already sent, %d failed, %d possibly sent, %d "
+             "districts with nobody on the roster", run_date, len(result.sent),
+             result.already_sent, len(result.failed), len(result.possibly_sent),
+             len(result.no_recipient))
     return result
+
+
+def _send_one(eng: Engine, lock: str, result: DeliveryResult, settings: SmtpSettings,
+              place: RosterDistrict, inspector: Inspector, counts: DistrictCounts,
+              workbook: bytes, digest: str) -> None:
+    run_date = result.run_date
+    message = build_message(sender=settings.sender, inspector=inspector, district=place,
+                            run_date=run_date, counts=counts, workbook=workbook)
+    with eng.begin() as conn:
+        record_sending(conn, run_date, place.code, inspector.email, message["Message-ID"],
+                       digest)
+    outcome = send(settings, message)
+    with eng.begin() as conn:
+        record_send(conn, run_date, place.code, inspector.email, outcome,
+                    message["Message-ID"], digest)
+        touch(conn, DELIVERY, run_date, lock)
+    item = {"district_code": place.code, "recipient": inspector.email,
+            "attempts": outcome.attempts}
+    if outcome.sent:
+        result.sent.append(item)
+        log.info("district %s list sent to %s", place.code, inspector.email)
+    else:
+        result.failed.append({**item, "error": outcome.error})
+        log.error("district %s list NOT sent to %s after %d attempt(s): %s",
+                  place.code, inspector.email, outcome.attempts, outcome.error)

@@ -1,18 +1,21 @@
 """The delivery ledger (table `delivery`): one row per night, district and
-recipient, saying how its last try went. Each send is recorded as soon as it
-is done, so a run that dies half-way sends only the rest when run again."""
+recipient, saying how its last try went. Each message is recorded as `sending`
+before it goes out and with its outcome as soon as it is done, so a run that
+dies half-way sends only the rest when run again, and a message it may or may
+not have sent (still `sending`) is known as such."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, text
 
 from wageguard.delivery.mailer import SendOutcome
 from wageguard.landing.store import now_text
 from wageguard.warehouse.sqlfiles import execute_many
 
 NO_RECIPIENT = "no_recipient"
+SENDING, SENT, FAILED = "sending", "sent", "failed"
 
 _UPSERT = text("""
 INSERT INTO delivery (run_date, district_code, recipient, status, attempts, last_error,
@@ -30,12 +33,24 @@ ON CONFLICT (run_date, district_code, recipient) DO UPDATE SET
 """)
 
 
-def already_sent(conn: Connection, run_date: dt.date) -> set[tuple[str, str]]:
-    """(district, recipient) of night D that went out."""
+def entries(conn: Connection, run_date: dt.date) -> dict[tuple[str, str], Row]:
+    """Night D's (district, recipient) with their status, message_id and
+    updated_at."""
     rows = conn.execute(
-        text("SELECT district_code, recipient FROM delivery "
-             "WHERE run_date = :d AND status = 'sent'"), {"d": run_date})
-    return {(r.district_code, r.recipient) for r in rows}
+        text("SELECT district_code, recipient, status, message_id, updated_at FROM delivery "
+             "WHERE run_date = :d AND status <> :s"), {"d": run_date, "s": NO_RECIPIENT})
+    return {(r.district_code, r.recipient): r for r in rows}
+
+
+def record_sending(conn: Connection, run_date: dt.date, district_code: str, recipient: str,
+                   message_id: str, attachment_sha256: str) -> None:
+    """Before the message goes out: should the run die before record_send, the
+    next one knows it may have gone out."""
+    conn.execute(_UPSERT, {
+        "d": run_date, "district": district_code, "recipient": recipient,
+        "status": SENDING, "attempts": 0, "error": None, "sent_at": None,
+        "message_id": message_id, "sha256": attachment_sha256, "now": now_text(),
+    })
 
 
 def record_send(conn: Connection, run_date: dt.date, district_code: str, recipient: str,
@@ -43,7 +58,7 @@ def record_send(conn: Connection, run_date: dt.date, district_code: str, recipie
     now = now_text()
     conn.execute(_UPSERT, {
         "d": run_date, "district": district_code, "recipient": recipient,
-        "status": "sent" if outcome.sent else "failed", "attempts": outcome.attempts,
+        "status": SENT if outcome.sent else FAILED, "attempts": outcome.attempts,
         "error": outcome.error, "sent_at": now if outcome.sent else None,
         "message_id": message_id, "sha256": attachment_sha256, "now": now,
     })

@@ -5,10 +5,11 @@ workbook attached."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from zoneinfo import ZoneInfo
 
 from wageguard.delivery.roster import Inspector, RosterDistrict
@@ -54,6 +55,16 @@ def body(inspector: Inspector, district: RosterDistrict, run_date: dt.date,
     )
 
 
+def message_id(sender: str, run_date: dt.date, district_code: str, recipient: str) -> str:
+    """The same on every try of night D's list to one inspector, so a copy that
+    went out twice (a run stopped between sending and recording it, a resend)
+    is one message to the mail server and to the inspector's mail client."""
+    digest = hashlib.sha256(
+        f"{run_date.isoformat()}|{district_code}|{recipient.lower()}".encode()).hexdigest()
+    domain = parseaddr(sender)[1].rsplit("@", 1)[-1]
+    return f"<wageguard.{run_date:%Y%m%d}.{district_code}.{digest[:24]}@{domain}>"
+
+
 def build_message(*, sender: str, inspector: Inspector, district: RosterDistrict,
                   run_date: dt.date, counts: DistrictCounts, workbook: bytes) -> EmailMessage:
     message = EmailMessage()
@@ -61,7 +72,7 @@ def build_message(*, sender: str, inspector: Inspector, district: RosterDistrict
     message["To"] = Address(display_name=inspector.name, addr_spec=inspector.email)
     message["Subject"] = subject(district, run_date, counts)
     message["Date"] = format_datetime(dt.datetime.now(ZoneInfo(TIMEZONE)))
-    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rsplit("@", 1)[-1])
+    message["Message-ID"] = message_id(sender, run_date, district.code, inspector.email)
     # base64 goes through any relay, whatever its 8-bit support.
     message.set_content(body(inspector, district, run_date, counts), cte="base64")
     message.add_attachment(workbook, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],

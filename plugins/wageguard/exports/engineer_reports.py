@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
 from wageguard.exports.files import write_csv
 
@@ -25,7 +25,7 @@ def write_resolution(conn: Connection, path: Path, run_date: dt.date) -> int:
         ),
         {"d": run_date},
     ).all()
-    return write_csv(path, RESOLUTION_HEADER, [list(r) for r in rows])
+    return write_csv(path, RESOLUTION_HEADER, [list(r) for r in rows], for_spreadsheets=True)
 
 
 def write_links(conn: Connection, path: Path, run_date: dt.date) -> int:
@@ -34,35 +34,35 @@ def write_links(conn: Connection, path: Path, run_date: dt.date) -> int:
              "ORDER BY project_id"),
         {"d": run_date},
     ).all()
-    return write_csv(path, ["project_id", "investment_code"], [list(r) for r in rows])
+    return write_csv(path, ["project_id", "investment_code"], [list(r) for r in rows],
+                     for_spreadsheets=True)
 
 
-def source_counts(conn: Connection, batch_ids: list[str]) -> dict[str, dict]:
-    """Per source table of this run: pulled = loaded + quarantined + superseded;
-    `warned` of the loaded records break descriptive checks, counted per check
-    in `warnings`."""
+def source_counts(conn: Connection, run_date: dt.date, cutoff: str) -> dict[str, dict]:
+    """Per source table, the pulls behind night D, as the board counts them
+    (sql/exports/dashboard_pulls.sql): every pull of D loaded by the night's
+    knowledge cutoff, a failed attempt's included and a re-run's own left out,
+    summed, with their batch ids. pulled = loaded + quarantined + superseded +
+    unchanged (served again as the warehouse held them); `warned` of the loaded
+    records break descriptive checks, counted per check in `warnings`."""
+    summed = ("pulled", "loaded", "quarantined", "superseded", "unchanged", "warned")
     tables: dict[str, dict] = {}
-    if not batch_ids:
-        return tables
-    query = text(
-        "SELECT batch_id, source_table, pulled, loaded, quarantined, superseded, warned, "
-        "watermark_from, watermark_to, validation_summary FROM load_batch "
-        "WHERE batch_id IN :ids"
-    ).bindparams(bindparam("ids", expanding=True))
-    for r in conn.execute(query, {"ids": batch_ids}).mappings():
-        summary = json.loads(r["validation_summary"] or "{}")
-        tables[r["source_table"]] = {
-            "batch_id": r["batch_id"],
-            "pulled": r["pulled"],
-            "loaded": r["loaded"],
-            "quarantined": r["quarantined"],
-            "superseded": r["superseded"],
-            "warned": r["warned"] or 0,
-            "warnings": summary.get("warnings", {}),
-            "watermark_from": r["watermark_from"],
-            "watermark_to": r["watermark_to"],
-        }
-    return dict(sorted(tables.items()))
+    rows = conn.execute(text(
+        "SELECT batch_id, source_table, pulled, loaded, quarantined, superseded, unchanged, "
+        "warned, watermark_from, watermark_to, validation_summary FROM load_batch "
+        "WHERE run_date = :d AND status = 'loaded' AND loaded_at <= :cutoff "
+        "ORDER BY source_table, loaded_at, batch_id"), {"d": run_date, "cutoff": cutoff})
+    for r in rows.mappings():
+        table = tables.setdefault(r["source_table"], {
+            "batch_ids": [], **dict.fromkeys(summed, 0), "warnings": {},
+            "watermark_from": r["watermark_from"]})
+        table["batch_ids"].append(r["batch_id"])
+        for count in summed:
+            table[count] += r[count] or 0
+        for check, n in json.loads(r["validation_summary"] or "{}").get("warnings", {}).items():
+            table["warnings"][check] = table["warnings"].get(check, 0) + n
+        table["watermark_to"] = r["watermark_to"]
+    return tables
 
 
 def stage_timings(conn: Connection, run_date: dt.date) -> dict[str, float]:

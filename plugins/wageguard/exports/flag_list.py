@@ -162,12 +162,11 @@ def trends(conn: Connection, run_date: dt.date, nights: int) -> dict:
     first = run_date - dt.timedelta(days=nights - 1)
     rows = conn.execute(
         text(
-            "SELECT f.run_date, p.district_code, f.base_severity, COUNT(*) AS n "
-            "FROM flag_night f JOIN night_project p "
-            "ON p.run_date = f.run_date AND p.project_id = f.project_id "
+            "SELECT f.run_date, f.district_code, f.base_severity, COUNT(*) AS n "
+            "FROM flag_night f "
             "WHERE f.run_date >= :first AND f.run_date <= :d "
             "AND (f.run_date = :d OR f.run_date IN (SELECT run_date FROM night)) "
-            "GROUP BY f.run_date, p.district_code, f.base_severity"
+            "GROUP BY f.run_date, f.district_code, f.base_severity"
         ),
         {"first": first, "d": run_date},
     ).all()
@@ -184,9 +183,8 @@ def resolved_since(conn: Connection, run_date: dt.date, previous: dt.date | None
         return []
     rows = conn.execute(
         text(
-            "SELECT o.project_id, o.rule, o.raised_on, p.district_code, p.name "
+            "SELECT o.project_id, o.rule, o.raised_on, o.district_code, o.project_name AS name "
             "FROM flag_night o "
-            "LEFT JOIN night_project p ON p.run_date = o.run_date AND p.project_id = o.project_id "
             "WHERE o.run_date = :prev AND NOT EXISTS (SELECT 1 FROM flag_night n "
             "WHERE n.run_date = :d AND n.project_id = o.project_id AND n.rule = o.rule) "
             "ORDER BY o.project_id, o.rule"
@@ -213,5 +211,5 @@ def write_flags_csv(path: Path, flags: list[OpenFlag]) -> int:
          str(f.new).lower(), f.project_name, f.contractor_name, f.builder_name]
         for f in flags
     ]
-    return write_csv(path, FLAGS_CSV_HEADER, rows)
+    return write_csv(path, FLAGS_CSV_HEADER, rows, for_spreadsheets=True)
 

@@ -25,6 +25,7 @@ from wageguard.exports.publish import night_folder, output_root
 from wageguard.rules.catalogue import load_rules
 from wageguard.rules.evaluate import previous_night
 from wageguard.rules.params import as_json, load_params
+from wageguard.validate.night_drift import drift_report
 from wageguard.warehouse.engine import describe
 from wageguard.warehouse.night import NightView, publish_night, stage_seconds
 
@@ -59,8 +60,10 @@ def _names_from_roster() -> tuple[dict | None, dict | None]:
             {code: d.name for code, d in roster.items()})
 
 
-def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
+def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict], lock_token: str,
                         signing_key_pem: str | None = None) -> dict:
+    """`lock_token`: the run's hold on the warehouse (warehouse/lock.py), ended
+    by the transaction that publishes the night."""
     params = load_params()
     rules = {r.code: r for r in load_rules()}
     root = output_root()
@@ -80,7 +83,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
         blacklist = export_blacklist(conn, folder / "blacklist", run_date, signing_key_pem)
         parties = write_resolution(conn, folder / "resolution.csv", run_date)
         links = write_links(conn, folder / "links.csv", run_date)
-        publish_night(conn, view, as_json(params))
+        publish_night(conn, view, as_json(params), lock_token)
         per_rule = {code: 0 for code in rules}
         for flag in flags:
             per_rule[flag.rule] = per_rule.get(flag.rule, 0) + 1
@@ -90,9 +93,10 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict],
             "knowledge_cutoff": view.knowledge_cutoff,
             "rerun": view.rerun,
             "previous_night": previous.isoformat() if previous else None,
-            "sources": source_counts(conn, batch_ids),
+            "sources": source_counts(conn, run_date, view.knowledge_cutoff),
             "devreform": _devreform_report(view, extracted,
                                            params["devreform.stale_after_days"]),
+            "drift": drift_report(conn, run_date, view.bundle_day, params),
             "flags_per_rule": per_rule,
             "flags_total": len(flags),
             "new_since_previous": sum(f.new for f in flags),

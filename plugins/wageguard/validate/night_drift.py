@@ -69,17 +69,14 @@ def _drifted(metric: str, rows_before: float, before: float | None, now: float |
     return max(now / before, before / now) > float(params["drift.max_median_ratio"])
 
 
-def check_night_drift(conn: Connection, run_date: dt.date, bundle_day: dt.date | None,
-                      params: dict) -> dict:
-    """Records night D's profile and compares it with the last published night
-    before D. Raises NightDrift listing what moved too far, unless the drift of
-    D was accepted; returns what was compared and found, for the run report."""
-    now = profile(conn, run_date, bundle_day, params)
-    conn.execute(text("DELETE FROM night_profile WHERE run_date = :d"), {"d": run_date})
-    execute_many(conn, text(
-        "INSERT INTO night_profile (run_date, source_table, metric, value) "
-        "VALUES (:d, :t, :m, :v)"),
-        [{"d": run_date, "t": t, "m": m, "v": v} for (t, m), v in sorted(now.items())])
+def drift_report(conn: Connection, run_date: dt.date, bundle_day: dt.date | None,
+                 params: dict) -> dict:
+    """Night D's recorded profile held against the last published night's
+    before D: what moved too far, and whether an engineer accepted it. Read
+    again by the run report, so it says what the rules stage decided."""
+    now = {(r.source_table, r.metric): r.value for r in conn.execute(text(
+        "SELECT source_table, metric, value FROM night_profile WHERE run_date = :d"),
+        {"d": run_date})}
     previous = as_date(conn.execute(text(
         "SELECT MAX(n.run_date) FROM night n WHERE n.run_date < :d AND EXISTS "
         "(SELECT 1 FROM night_profile p WHERE p.run_date = n.run_date)"),
@@ -91,30 +88,46 @@ def check_night_drift(conn: Connection, run_date: dt.date, bundle_day: dt.date |
     before = {(r.source_table, r.metric): r.value for r in conn.execute(text(
         "SELECT source_table, metric, value FROM night_profile WHERE run_date = :d"),
         {"d": previous})}
-    drifted = [
-        Drift(table, metric, value, now.get((table, metric)))
+    report["drifted"] = [
+        asdict(Drift(table, metric, value, now.get((table, metric))))
         for (table, metric), value in sorted(before.items())
-        if (table not in _DEVREFORM or bundle_day is not None) and _drifted(metric, before.get((table, "rows")) or 0.0, value,
-                    now.get((table, metric)), params)
+        if (table not in _DEVREFORM or bundle_day is not None) and _drifted(
+            metric, before.get((table, "rows")) or 0.0, value, now.get((table, metric)), params)
     ]
-    report["drifted"] = [asdict(d) for d in drifted]
-    if not drifted:
-        return report
-    found = "; ".join(map(str, drifted))
     accepted = conn.execute(text(
         "SELECT reason, accepted_by FROM drift_acceptance WHERE run_date = :d"),
         {"d": run_date}).first()
-    if accepted is not None:
+    if report["drifted"] and accepted is not None:
         report["accepted"] = f"{accepted.reason} ({accepted.accepted_by})"
-        log.warning("night %s: drift since night %s accepted by %s (%s): %s", run_date,
-                    previous, accepted.accepted_by, accepted.reason, found)
+    return report
+
+
+def check_night_drift(conn: Connection, run_date: dt.date, bundle_day: dt.date | None,
+                      params: dict) -> dict:
+    """Records night D's profile and holds it against the last published night's.
+    Raises NightDrift listing what moved too far, unless the drift of D was
+    accepted; returns the drift report."""
+    now = profile(conn, run_date, bundle_day, params)
+    conn.execute(text("DELETE FROM night_profile WHERE run_date = :d"), {"d": run_date})
+    execute_many(conn, text(
+        "INSERT INTO night_profile (run_date, source_table, metric, value) "
+        "VALUES (:d, :t, :m, :v)"),
+        [{"d": run_date, "t": t, "m": m, "v": v} for (t, m), v in sorted(now.items())])
+    report = drift_report(conn, run_date, bundle_day, params)
+    if not report["drifted"]:
+        return report
+    found = "; ".join(str(Drift(**d)) for d in report["drifted"])
+    if report["accepted"]:
+        log.warning("night %s: drift since night %s accepted (%s): %s", run_date,
+                    report["compared_with"], report["accepted"], found)
         return report
     raise NightDrift(
         f"night {run_date}: the sources changed beyond the drift thresholds since night "
-        f"{previous} (drift.* parameters): {found}. No rule was run and nothing was "
-        "published. If a source changed its format, get it fixed and re-run the night; if "
-        f"the change is real (a bulk correction, districts merged in), accept it with "
-        f"`wageguard accept-drift --date {run_date} --reason \"…\"` and re-run the night.")
+        f"{report['compared_with']} (drift.* parameters): {found}. No rule was run and "
+        "nothing was published. If a source changed its format, get it fixed and re-run the "
+        "night; if the change is real (a bulk correction, districts merged in), accept it "
+        f"with `wageguard accept-drift --date {run_date} --reason \"…\"` and re-run the "
+        "night.")
 
 
 def accept_drift(conn: Connection, run_date: dt.date, reason: str, accepted_by: str) -> None:

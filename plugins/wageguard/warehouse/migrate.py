@@ -2,7 +2,13 @@
 warehouse/migrations/versions applies one sql/schema file, in order, all in one
 transaction (DDL is transactional on SQLite and PostgreSQL alike), so an upgrade
 that fails leaves the warehouse at the version it had. `alembic_version`
-records where a warehouse stands."""
+records where a warehouse stands.
+
+Migrations take the warehouse's turn (lock.take_turn, and on SQLite a lock
+file beside the database): two first runs upgrade one after the other, the
+second finding the schema made. An upgrade waits while a night is between
+merge and publish or a delivery is sending, so no run sees its tables change
+under it; a warehouse already up to date waits for nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +18,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
+
+from wageguard.warehouse.lock import Hold, any_standing, first_connection_turn, when_free
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +59,18 @@ def current_revision(conn: Connection) -> str | None:
 def migrate(engine: Engine, revision: str = "head") -> int:
     """Upgrades the warehouse to `revision` (the newest by default); returns
     the schema version it is at."""
-    with engine.begin() as conn:
+
+    def upgrade(conn: Connection) -> int | Hold:
         _adopt_legacy(conn)
-        command.upgrade(_config(conn), revision)
+        config = _config(conn)
+        if current_revision(conn) != ScriptDirectory.from_config(config).get_revision(
+                revision).revision:
+            standing = any_standing(conn)
+            if standing:
+                return standing
+            command.upgrade(config, revision)
         return int(current_revision(conn))
+
+    waiter = "the warehouse's schema upgrade"
+    with first_connection_turn(engine, waiter):
+        return when_free(engine, waiter, upgrade)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 
 from wageguard.landing.store import now_text
 from wageguard.warehouse.bulk import refresh_statistics
+from wageguard.warehouse.lock import NIGHT, release, take_turn
 from wageguard.warehouse.sqlfiles import files_in, run_file
 from wageguard.warehouse.values import as_date
 
@@ -54,16 +55,8 @@ class NightView:
         )
 
 
-def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> NightView:
-    """A published night keeps its cutoff and bundle; a new night sees all that
-    is loaded now and the newest complete bundle loaded for a day on or before D
-    and within the look-back."""
-    published = conn.execute(
-        text("SELECT knowledge_cutoff, bundle_day FROM night WHERE run_date = :d"),
-        {"d": run_date},
-    ).first()
-    if published:
-        return NightView(run_date, published.knowledge_cutoff, as_date(published.bundle_day), True)
+def refuse_late_night(conn: Connection, run_date: dt.date) -> None:
+    """Night D, never published, may not be published once a later night was."""
     later = as_date(conn.execute(
         text("SELECT MIN(run_date) FROM night WHERE run_date > :d"), {"d": run_date}
     ).scalar())
@@ -75,6 +68,19 @@ def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> N
             "include it. Backfill never-run nights oldest first, before later nights are "
             "published; nights already published may be re-run in any order."
         )
+
+
+def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> NightView:
+    """A published night keeps its cutoff and bundle; a new night sees all that
+    is loaded now and the newest complete bundle loaded for a day on or before D
+    and within the look-back."""
+    published = conn.execute(
+        text("SELECT knowledge_cutoff, bundle_day FROM night WHERE run_date = :d"),
+        {"d": run_date},
+    ).first()
+    if published:
+        return NightView(run_date, published.knowledge_cutoff, as_date(published.bundle_day), True)
+    refuse_late_night(conn, run_date)
     bundle_day = conn.execute(
         text(
             "SELECT MAX(bundle_day) FROM load_batch WHERE source_table = 'fund_disbursements' "
@@ -105,15 +111,24 @@ def build_snapshots(conn: Connection, view: NightView) -> dict[str, int]:
     return counts
 
 
-def publish_night(conn: Connection, view: NightView, params_json: str) -> None:
-    """Records that night D was published; its first cutoff and bundle stay."""
+def publish_night(conn: Connection, view: NightView, params_json: str, lock_token: str) -> None:
+    """Records that night D was published, in the transaction that writes its
+    files, and ends the run's hold on the warehouse with it; its first cutoff
+    and bundle stay. What was checked at merge is checked again here, with the
+    warehouse's turn held to the end of the transaction: the run still holds
+    the night (its merge was not taken over), and no later night was published
+    meanwhile."""
+    take_turn(conn)
+    release(conn, NIGHT, view.run_date, lock_token)
     now = now_text()
-    if view.rerun:
+    # Published before: a re-run, or this very run's export run again alone.
+    if conn.execute(text("SELECT 1 FROM night WHERE run_date = :d"), {"d": view.run_date}).first():
         conn.execute(
             text("UPDATE night SET last_published_at = :t, params = :p WHERE run_date = :d"),
             {"t": now, "p": params_json, "d": view.run_date},
         )
         return
+    refuse_late_night(conn, view.run_date)
     conn.execute(
         text(
             "INSERT INTO night (run_date, knowledge_cutoff, bundle_day, params, "
