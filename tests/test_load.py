@@ -74,12 +74,49 @@ def test_a_pull_streams_through_in_chunks_with_versions_across_them(engine, monk
     assert {"validate:projects", "load:projects"} <= stages
 
 
-def test_versions_already_held_are_skipped_not_duplicated(engine):
+def test_records_served_again_unchanged_are_counted_not_landed_or_loaded_again(engine):
     records = [project(n) for n in range(1, 26)]
     first = _load(engine, _land(engine, "projects", records))
-    again = _load(engine, _land(engine, "projects", records + [project(26)]))
-    assert first["loaded"] == 25 and again["loaded"] == 26
-    assert _count(engine, "SELECT COUNT(*) FROM project_version") == 26
+    changed = project(3, name="更名后", updated_at="2026-11-21T09:00:00+08:00")
+    batch_id = _land(engine, "projects", records + [project(26), changed])
+    assert _count(engine, "SELECT COUNT(*) FROM landing_record WHERE batch_id = :b",
+                  b=batch_id) == 2, "only the new payloads land"
+    again = _load(engine, batch_id)
+    assert (first["pulled"], first["loaded"], first["unchanged"]) == (25, 25, 0)
+    assert (again["pulled"], again["loaded"], again["superseded"], again["unchanged"]) == (
+        27, 2, 0, 25)
+    assert _count(engine, "SELECT COUNT(*) FROM project_version") == 27
+    assert _count(engine, "SELECT COUNT(*) FROM payload") == 27, "each distinct payload once"
+    assert _count(engine, "SELECT COUNT(*) FROM landing_record") == 0, "landing rows have served"
+    with engine.connect() as conn:
+        origin = conn.execute(text(
+            "SELECT p.batch_id FROM payload p JOIN project_version v "
+            "ON v.payload_hash = p.payload_hash WHERE v.project_id = :p"),
+            {"p": "ZJ150203-2025-00001"}).scalar()
+    assert origin == first["batch_id"], "the evidence names the first pull that brought it"
+
+
+def test_a_refused_pull_is_taken_as_new_when_served_again(engine):
+    from wageguard.validate import BatchRejected
+
+    bad = [project(n, contract_amount="n/a") for n in range(1, 25)] + [project(30)]
+    with pytest.raises(BatchRejected):
+        _load(engine, _land(engine, "projects", bad))
+    assert _count(engine, "SELECT COUNT(*) FROM payload") == 0
+    again = _load(engine, _land(engine, "projects", [project(30)]))
+    assert (again["loaded"], again["unchanged"]) == (1, 0)
+
+
+def test_a_bundle_row_served_again_is_loaded_under_the_new_day_but_kept_once(engine):
+    row = {"项目代码": "2025-150203-47-01-000001", "拨付月份": "202510", "计划拨付金额": "100",
+           "实际拨付金额": "80.5", "其中人工费用": "20.123456"}
+    for day in (dt.date(2026, 11, 19), dt.date(2026, 11, 20)):
+        with engine.begin() as conn:
+            batch = land(conn, run_date=D, source_table="fund_disbursements", source="test",
+                         records=[row], bundle_day=day)
+        assert _load(engine, batch.batch_id)["loaded"] == 1
+    assert _count(engine, "SELECT COUNT(*) FROM fund_disbursement") == 2
+    assert _count(engine, "SELECT COUNT(*) FROM payload") == 1
 
 
 def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine):
@@ -141,5 +178,5 @@ def test_warned_records_are_loaded_without_the_breached_value_and_their_breach_k
     ]
     assert completed is None, "the breached value is not loaded"
     again = _load(engine, _land(engine, "projects", records))
-    assert again["warned"] == 2
-    assert _count(engine, "SELECT COUNT(*) FROM record_warning") == 3, "once per payload"
+    assert (again["unchanged"], again["warned"]) == (3, 0), "served again, judged once"
+    assert _count(engine, "SELECT COUNT(*) FROM record_warning") == 3

@@ -35,7 +35,7 @@ def _indexes(engine, *tables: str) -> set[str]:
 
 
 def _has_the_newest_revision(engine) -> bool:
-    return "record_warning" in inspect(engine).get_table_names()
+    return "project_name" in {c["name"] for c in inspect(engine).get_columns("flag_night")}
 
 
 def _assert_upgraded_with_data(engine) -> None:

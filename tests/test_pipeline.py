@@ -45,7 +45,8 @@ def test_counts_reconcile(night):
     }
     for table, c in report["sources"].items():
         assert c["pulled"] > 0, table
-        assert c["pulled"] == c["loaded"] + c["quarantined"] + c["superseded"], table
+        assert c["pulled"] == (c["loaded"] + c["quarantined"] + c["superseded"]
+                               + c["unchanged"]), table
 
 
 def test_planted_cases_are_flagged_exactly(night, small_world):
@@ -105,9 +106,8 @@ def test_every_warned_record_is_loaded_with_its_warnings(night, warehouse_url, s
                        for r in conn.execute(text("SELECT source_table, payload FROM quarantine"))}
         warned = {}
         for r in conn.execute(text(
-                "SELECT w.source_table, w.column_name, w.severity, l.payload "
-                "FROM record_warning w JOIN landing_record l "
-                "ON l.batch_id = w.batch_id AND l.ordinal = w.ordinal")):
+                "SELECT w.source_table, w.column_name, w.severity, p.payload "
+                "FROM record_warning w JOIN payload p ON p.payload_hash = w.payload_hash")):
             key = _key_or_none(r.source_table, json.loads(r.payload))
             warned.setdefault((r.source_table, key), set()).add((r.column_name, r.severity))
     assert small_world.planted_warned and small_world.planted_blanks
@@ -381,3 +381,73 @@ def test_a_never_run_night_before_a_published_one_is_refused(night, warehouse_ur
                                  {"d": earlier}).scalar()
             assert found == 0, table
     assert not (folder.parent / earlier.isoformat()).exists()
+
+
+def test_a_night_later_than_today_is_refused_before_anything_is_touched(
+        engine, warehouse_url, tmp_path, monkeypatch):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from wageguard import pipeline
+    from wageguard.delivery.settings import SmtpSettings
+    from wageguard.sources.config import SourceConfig
+
+    monkeypatch.setenv("WAGEGUARD_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("WAGEGUARD_OUTPUT_DIR", str(tmp_path / "out"))
+    tomorrow = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date() + dt.timedelta(days=1)
+    view = {"run_date": tomorrow.isoformat(), "knowledge_cutoff": "", "bundle_day": None,
+            "rerun": False, "lock": ""}
+    nowhere = SourceConfig("http://127.0.0.1:9", secret="never sent")
+    for stage in (lambda: pipeline.extract("projects", tomorrow, nowhere),
+                  lambda: pipeline.build_night(tomorrow),
+                  lambda: pipeline.export(view, []),
+                  lambda: pipeline.deliver(tomorrow, SmtpSettings("127.0.0.1", 9, "a@b.example"))):
+        with pytest.raises(pipeline.FutureNightError,
+                           match=f"night {tomorrow} is later than today .*can be run from "
+                                 f"{tomorrow} on"):
+            stage()
+    with engine.connect() as conn:
+        for table in ("load_batch", "stage_run", "night_lock", "night", "delivery"):
+            assert conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0, table
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_night_recovered_after_a_failed_attempt_reports_every_pull_behind_it(
+        warehouse_url, tmp_path, monkeypatch, small_world, sources):
+    from wageguard.exports import night_outputs
+
+    def disk_full(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setenv("WAGEGUARD_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("WAGEGUARD_OUTPUT_DIR", str(tmp_path / "out"))
+    with monkeypatch.context() as broken:  # the first attempt loads everything, then fails
+        broken.setattr(night_outputs, "write_dashboard", disk_full)
+        with pytest.raises(OSError, match="disk full"):
+            run_night_in_process(small_world.run_date, sources)
+    run_night_in_process(small_world.run_date, sources)
+    folder = tmp_path / "out" / small_world.run_date.isoformat()
+    report = json.loads((folder / "run_report.json").read_text(encoding="utf-8"))
+
+    with make_engine(warehouse_url).connect() as conn:
+        pulls = conn.execute(text(
+            "SELECT source_table, batch_id, pulled, loaded, quarantined, superseded, unchanged, "
+            "warned FROM load_batch ORDER BY source_table, loaded_at")).all()
+    assert {r.source_table for r in pulls} == set(report["sources"])
+    for table, counts in report["sources"].items():
+        mine = [r for r in pulls if r.source_table == table]
+        assert counts["batch_ids"] == [r.batch_id for r in mine], table
+        assert len(mine) == 2, f"{table}: the failed attempt's pull and the recovery's"
+        for count in ("pulled", "loaded", "quarantined", "superseded", "unchanged", "warned"):
+            assert counts[count] == sum(getattr(r, count) or 0 for r in mine), (table, count)
+        assert mine[0].pulled > 0, f"{table}: the first attempt's records count"
+        assert counts["pulled"] == sum(counts[k] for k in (
+            "loaded", "quarantined", "superseded", "unchanged")), table
+    assert {r.source_table for r in pulls if r.pulled == 0} >= {"projects", "wage_accounts"}, \
+        "the recovery's incremental pulls bring nothing new"
+    blank_bank = "expect_column_values_to_not_be_null(bank_name)"
+    assert report["sources"]["wage_accounts"]["warnings"][blank_bank] >= 2
+
+    run_night_in_process(small_world.run_date, sources)  # a re-run's own pulls are not the night's
+    again = json.loads((folder / "run_report.json").read_text(encoding="utf-8"))
+    assert again["rerun"] and again["sources"] == report["sources"]

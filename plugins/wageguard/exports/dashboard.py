@@ -202,7 +202,8 @@ def night_pulls(conn: Connection, run_date: dt.date, cutoff: str) -> list[dict]:
                         {"run_date": run_date, "cutoff": cutoff}).mappings()
     return [{"table": r["source_table"], "label": SOURCE_ZH.get(r["source_table"], ""),
              **{k: int(r[k] or 0)
-                for k in ("pulled", "loaded", "quarantined", "warned", "superseded")}}
+                for k in ("pulled", "loaded", "quarantined", "warned", "superseded",
+                          "unchanged")}}
             for r in rows]
 
 

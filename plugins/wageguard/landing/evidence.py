@@ -37,13 +37,12 @@ class NoSuchFlag(LookupError):
 
 
 def _origin(conn: Connection, payload_hash: str) -> dict:
-    """The first pull that brought this exact payload."""
+    """The first loaded pull that brought this exact payload."""
     row = conn.execute(
         text(
-            "SELECT l.batch_id, l.payload, b.source, b.pulled_at, b.watermark_from, "
-            "b.watermark_to, b.bundle_day FROM landing_record l "
-            "JOIN load_batch b ON b.batch_id = l.batch_id "
-            "WHERE l.payload_hash = :h ORDER BY b.pulled_at LIMIT 1"
+            "SELECT p.batch_id, p.payload, b.source, b.pulled_at, b.watermark_from, "
+            "b.watermark_to, b.bundle_day FROM payload p "
+            "JOIN load_batch b ON b.batch_id = p.batch_id WHERE p.payload_hash = :h"
         ),
         {"h": payload_hash},
     ).mappings().first()

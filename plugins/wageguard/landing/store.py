@@ -2,8 +2,13 @@
 
 Each record is kept as canonical JSON with its sha256, so every version the
 warehouse holds, and every flag built on it, can be traced to the exact
-payload a source served. A pull streams through in chunks both ways: landing
-writes records as they come, and a batch is read back a chunk at a time."""
+payload a source served; each distinct payload is kept once (table
+`payload`). A record a REST source re-serves exactly as the warehouse holds it
+is only counted (`unchanged`): validating and loading it again would change
+nothing. A dev-reform bundle is a whole snapshot, so every row lands, with
+its payload only when new. A pull streams through in chunks both ways:
+landing writes records as they come, and a batch is read back a chunk at a
+time. Landing rows last until the pull is loaded (warehouse/load.py)."""
 
 from __future__ import annotations
 
@@ -14,14 +19,19 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
+from wageguard.tables import BY_NAME
 from wageguard.warehouse.bulk import bulk_work, write_rows
 from wageguard.warehouse.values import as_date
 
 # One encoder for every record: json.dumps with options builds a new one per call.
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 _LANDING_COLUMNS = ("batch_id", "ordinal", "payload_hash", "payload")
+# Records hashed and looked up against the held payloads at a time.
+_LOOKUP = 2000
+_HELD = text("SELECT payload_hash FROM payload WHERE payload_hash IN :hashes").bindparams(
+    bindparam("hashes", expanding=True))
 
 
 def canonical(record: object) -> str:
@@ -49,6 +59,7 @@ class Batch:
     watermark_to: str | None
     bundle_day: dt.date | None
     pulled: int
+    unchanged: int = 0  # records re-served exactly as held, not landed again
 
 
 def land(
@@ -63,17 +74,25 @@ def land(
     bundle_day: dt.date | None = None,
 ) -> Batch:
     batch_id = f"{run_date:%Y%m%d}-{source_table}-{uuid.uuid4().hex[:12]}"
-    pulled = 0
-
-    def rows() -> Iterator[tuple]:
-        nonlocal pulled
-        for ordinal, record in enumerate(records):
-            payload = canonical(record)
-            pulled = ordinal + 1
-            yield batch_id, ordinal, payload_hash(payload), payload
-
+    snapshot = BY_NAME[source_table].system == "devreform"
+    pulled = unchanged = 0
     with bulk_work():
-        write_rows(conn, "landing_record", _LANDING_COLUMNS, rows(), may_exist=False)
+        for chunk in _chunks(records, _LOOKUP):
+            payloads = [canonical(record) for record in chunk]
+            hashes = [payload_hash(payload) for payload in payloads]
+            # Asked before the chunk is written: PostgreSQL takes no query mid-COPY.
+            held = {r[0] for r in conn.execute(_HELD, {"hashes": sorted(set(hashes))})}
+            rows: list[tuple[str, int, str, str | None]] = []
+            for ordinal, digest, payload in zip(range(pulled, pulled + len(chunk)), hashes,
+                                                payloads, strict=True):
+                if digest not in held:
+                    rows.append((batch_id, ordinal, digest, payload))
+                elif snapshot:
+                    rows.append((batch_id, ordinal, digest, None))
+                else:
+                    unchanged += 1
+            write_rows(conn, "landing_record", _LANDING_COLUMNS, rows, may_exist=False)
+            pulled += len(chunk)
     batch = Batch(
         batch_id=batch_id,
         run_date=run_date,
@@ -83,27 +102,39 @@ def land(
         watermark_to=watermark_to,
         bundle_day=bundle_day,
         pulled=pulled,
+        unchanged=unchanged,
     )
     conn.execute(
         text(
             "INSERT INTO load_batch (batch_id, run_date, source_table, source, pulled_at, "
-            "watermark_from, watermark_to, bundle_day, pulled, status) VALUES "
-            "(:b, :d, :t, :s, :at, :wf, :wt, :bd, :n, 'landed')"
+            "watermark_from, watermark_to, bundle_day, pulled, unchanged, status) VALUES "
+            "(:b, :d, :t, :s, :at, :wf, :wt, :bd, :n, :u, 'landed')"
         ),
         {
             "b": batch.batch_id, "d": run_date, "t": source_table, "s": source,
             "at": now_text(), "wf": watermark_from, "wt": watermark_to,
-            "bd": bundle_day, "n": pulled,
+            "bd": bundle_day, "n": pulled, "u": unchanged,
         },
     )
     return batch
+
+
+def _chunks(records: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def read_batch(conn: Connection, batch_id: str) -> Batch:
     meta = conn.execute(
         text(
             "SELECT batch_id, run_date, source_table, source, watermark_from, watermark_to, "
-            "bundle_day, pulled FROM load_batch WHERE batch_id = :b"
+            "bundle_day, pulled, unchanged FROM load_batch WHERE batch_id = :b"
         ),
         {"b": batch_id},
     ).one()
@@ -116,17 +147,23 @@ def read_batch(conn: Connection, batch_id: str) -> Batch:
         watermark_to=meta.watermark_to,
         bundle_day=as_date(meta.bundle_day) if meta.bundle_day else None,
         pulled=meta.pulled,
+        unchanged=meta.unchanged,
     )
 
 
-def landed_records(conn: Connection, batch: Batch, chunk: int) -> Iterator[tuple[list, list]]:
-    """The batch's records in pull order, `chunk` at a time, each chunk as
-    (payload hashes, records)."""
+def landed_records(conn: Connection, batch: Batch,
+                   chunk: int) -> Iterator[tuple[list[int], list[str], list]]:
+    """The batch's landed records in pull order, about `chunk` at a time, each
+    chunk as (ordinals in the pull, payload hashes, records); a bundle row whose
+    payload was already held is read from `payload`."""
     select = text(
-        "SELECT payload_hash, payload FROM landing_record WHERE batch_id = :b "
-        "AND ordinal >= :lo AND ordinal < :hi ORDER BY ordinal"
+        "SELECT l.ordinal, l.payload_hash, COALESCE(l.payload, p.payload) FROM landing_record l "
+        "LEFT JOIN payload p ON l.payload IS NULL AND p.payload_hash = l.payload_hash "
+        "WHERE l.batch_id = :b AND l.ordinal >= :lo AND l.ordinal < :hi ORDER BY l.ordinal"
     )
     for lo in range(0, batch.pulled, chunk):
         rows = conn.execute(select, {"b": batch.batch_id, "lo": lo, "hi": lo + chunk}).all()
-        # One parse for the chunk: a JSON array of the payloads as landed.
-        yield [r[0] for r in rows], json.loads("[" + ",".join(r[1] for r in rows) + "]")
+        if rows:
+            # One parse for the chunk: a JSON array of the payloads as landed.
+            yield ([r[0] for r in rows], [r[1] for r in rows],
+                   json.loads("[" + ",".join(r[2] for r in rows) + "]"))

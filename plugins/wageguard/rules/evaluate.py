@@ -101,6 +101,13 @@ def evaluate_rules(
         "rule_version, detail) VALUES (:d, :p, :r, :s, :raised, :v, :x)"
     )
     execute_many(conn, insert, rows)
+    conn.execute(text(
+        "UPDATE flag_night SET "
+        "district_code = (SELECT p.district_code FROM night_project p WHERE p.run_date = "
+        "flag_night.run_date AND p.project_id = flag_night.project_id), "
+        "project_name = (SELECT p.name FROM night_project p WHERE p.run_date = "
+        "flag_night.run_date AND p.project_id = flag_night.project_id) "
+        "WHERE run_date = :d"), {"d": run_date})
     # The export joins tonight's flags with the night's tables: on a first night
     # with no statistics for them, PostgreSQL chose a plan that took 86 s, not 0.1 s.
     refresh_statistics(conn, ["flag_night"])

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import time
+from array import array
 from functools import cache
 
 from sqlalchemy import Connection, Engine, inspect, text
@@ -52,8 +53,8 @@ def _columns(engine: Engine, table: str) -> tuple[str, ...]:
 
 def _already_loaded(conn: Connection, batch_id: str) -> dict | None:
     row = conn.execute(
-        text("SELECT source_table, pulled, loaded, quarantined, superseded, warned, status "
-             "FROM load_batch WHERE batch_id = :b"),
+        text("SELECT source_table, pulled, loaded, quarantined, superseded, warned, unchanged, "
+             "status FROM load_batch WHERE batch_id = :b"),
         {"b": batch_id},
     ).mappings().one()
     return dict(row) if row["status"] == "loaded" else None
@@ -71,12 +72,16 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
             return {"batch_id": batch_id, **done}
         batch = read_batch(conn, batch_id)
         validation = BatchValidation(BY_NAME[batch.source_table])
+        # Validation numbers the records it is given; where each sits in the pull.
+        ordinals = array("q")
         with bulk_work():
-            for hashes, records in landed_records(conn, batch, CHUNK):
+            for at, hashes, records in landed_records(conn, batch, CHUNK):
+                ordinals.extend(at)
                 validation.add(records, hashes)
     table, spec = batch.source_table, BY_NAME[batch.source_table]
     full_pull = batch.watermark_from is None
-    allow_empty = not (full_pull and spec.never_empty)
+    # A full pull of what the warehouse already holds, served again, is not empty.
+    allow_empty = not (full_pull and spec.never_empty) or batch.unchanged > 0
     columns = _columns(engine, spec.version_table)  # reflection uses a connection of its own
     seconds = {"validate": time.monotonic() - started, "load": 0.0}
     try:
@@ -84,7 +89,7 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
             if done := _already_loaded(conn, batch_id):  # a parallel retry won the race
                 return {"batch_id": batch_id, **done}
             step = time.monotonic()
-            writer = _VersionWriter(conn, batch, columns)
+            writer = _VersionWriter(conn, batch, columns, ordinals)
             seconds["load"] += time.monotonic() - step
             verdicts = validation.verdicts()
             with bulk_work():
@@ -103,7 +108,7 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
             refresh_statistics(conn, [writer.target])
         seconds["load"] += time.monotonic() - step  # the commit included
     except BatchRejected:
-        _keep_rejected(engine, batch, validation)
+        _keep_rejected(engine, batch, validation, ordinals)
         raise
     with engine.begin() as conn:
         stage_seconds(conn, batch.run_date, f"validate:{table}", started_at,
@@ -111,9 +116,10 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
                       counts["loaded"] + counts["quarantined"])
         stage_seconds(conn, batch.run_date, f"load:{table}", started_at, seconds["load"],
                       counts["loaded"], counts["loaded"])
-    log.info("%s: pulled %d = loaded %d + quarantined %d + superseded %d "
+    log.info("%s: pulled %d = loaded %d + quarantined %d + superseded %d + unchanged %d "
              "(validate %.1f s, load %.1f s)", table, counts["pulled"], counts["loaded"],
-             counts["quarantined"], counts["superseded"], seconds["validate"], seconds["load"])
+             counts["quarantined"], counts["superseded"], counts["unchanged"],
+             seconds["validate"], seconds["load"])
     drift = validation.summary["fields"]
     if drift["unknown"] or drift["absent"]:
         log.warning("%s: the source serves fields wageguard does not know %s and none of "
@@ -131,8 +137,9 @@ class _VersionWriter:
     """Writes each chunk's verdict: the good rows as typed versions, the
     quarantine, and what normalisation changed."""
 
-    def __init__(self, conn: Connection, batch: Batch, columns: tuple[str, ...]):
-        self.conn, self.batch, self.columns = conn, batch, columns
+    def __init__(self, conn: Connection, batch: Batch, columns: tuple[str, ...],
+                 ordinals: array):
+        self.conn, self.batch, self.columns, self.ordinals = conn, batch, columns, ordinals
         self.spec = BY_NAME[batch.source_table]
         self.target = self.spec.version_table
         self.data_columns = [c for c in columns if c not in _META]
@@ -157,14 +164,14 @@ class _VersionWriter:
         write_rows(self.conn, self.target, self.columns,
                    zip(*(by_column[c] for c in self.columns), strict=True),
                    may_exist=self.may_exist)
-        _quarantine(self.conn, batch, verdict.rejections)
+        _quarantine(self.conn, batch, verdict.rejections, self.ordinals)
         write_rows(self.conn, "normalisation_change", _CHANGE_COLUMNS, (
             (batch.batch_id, c["key"], c["column"], _text(c["before"]), _text(c["after"]),
              c["kind"]) for c in verdict.changes), may_exist=False)
         # Like the quarantine, once per payload: a re-pull brings the same breaches.
         write_rows(self.conn, "record_warning", _WARNING_COLUMNS, (
             (batch.source_table, w.payload_hash, b.expectation, b.column, b.severity,
-             _text(b.value), batch.batch_id, w.position, w.key)
+             _text(b.value), batch.batch_id, self.ordinals[w.position], w.key)
             for w in verdict.warnings for b in w.breaches), may_exist=True)
 
 
@@ -172,27 +179,32 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _quarantine(conn: Connection, batch: Batch, rejections: list[Rejection]) -> None:
-    """Each rejected record with its reasons and its payload exactly as landed."""
+def _quarantine(conn: Connection, batch: Batch, rejections: list[Rejection],
+                ordinals: array) -> None:
+    """Each rejected record with its reasons and its payload exactly as landed
+    (a bundle row's may be held already)."""
     execute_many(conn, text(
         "INSERT INTO quarantine (source_table, payload_hash, batch_id, ordinal, record_key, "
-        "reasons, payload) SELECT :t, payload_hash, batch_id, ordinal, :k, :r, payload "
-        "FROM landing_record WHERE batch_id = :b AND ordinal = :o ON CONFLICT DO NOTHING"),
+        "reasons, payload) SELECT :t, l.payload_hash, l.batch_id, l.ordinal, :k, :r, "
+        "COALESCE(l.payload, p.payload) FROM landing_record l "
+        "LEFT JOIN payload p ON l.payload IS NULL AND p.payload_hash = l.payload_hash "
+        "WHERE l.batch_id = :b AND l.ordinal = :o ON CONFLICT DO NOTHING"),
         [{"t": batch.source_table, "k": r.key, "r": json.dumps(r.reasons, ensure_ascii=False),
-          "b": batch.batch_id, "o": r.position} for r in rejections])
+          "b": batch.batch_id, "o": ordinals[r.position]} for r in rejections])
 
 
 def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation) -> dict:
     summary = validation.summary
-    counts = {key: summary[key] for key in ("pulled", "quarantined", "superseded", "warned")}
-    counts["loaded"] = summary["good"]
-    if counts["pulled"] != batch.pulled or batch.pulled != (
-        counts["loaded"] + counts["quarantined"] + counts["superseded"]
+    counts = {key: summary[key] for key in ("quarantined", "superseded", "warned")}
+    counts |= {"pulled": batch.pulled, "unchanged": batch.unchanged, "loaded": summary["good"]}
+    if summary["pulled"] + batch.unchanged != batch.pulled or batch.pulled != (
+        counts["loaded"] + counts["quarantined"] + counts["superseded"] + counts["unchanged"]
     ):
         raise ReconciliationError(
-            f"{batch.source_table} batch {batch.batch_id}: landed {batch.pulled}, validated "
-            f"{counts['pulled']}, loaded {counts['loaded']} + quarantined "
-            f"{counts['quarantined']} + superseded {counts['superseded']}: they must agree"
+            f"{batch.source_table} batch {batch.batch_id}: pulled {batch.pulled}, validated "
+            f"{summary['pulled']}, loaded {counts['loaded']} + quarantined "
+            f"{counts['quarantined']} + superseded {counts['superseded']} + unchanged "
+            f"{counts['unchanged']}: they must agree"
         )
     conn.execute(
         text("UPDATE load_batch SET loaded = :l, quarantined = :q, superseded = :s, "
@@ -205,15 +217,23 @@ def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation) 
     )
     if batch.watermark_to:
         _advance_watermark(conn, batch.source_table, batch.watermark_to, batch.batch_id)
+    # The pull's new payloads are now held; its landing rows have served.
+    conn.execute(text(
+        "INSERT INTO payload (payload_hash, source_table, batch_id, ordinal, payload) "
+        "SELECT payload_hash, :t, batch_id, ordinal, payload FROM landing_record "
+        "WHERE batch_id = :b AND payload IS NOT NULL ON CONFLICT DO NOTHING"),
+        {"t": batch.source_table, "b": batch.batch_id})
+    conn.execute(text("DELETE FROM landing_record WHERE batch_id = :b"), {"b": batch.batch_id})
     return counts
 
 
-def _keep_rejected(engine: Engine, batch: Batch, validation: BatchValidation) -> None:
+def _keep_rejected(engine: Engine, batch: Batch, validation: BatchValidation,
+                   ordinals: array) -> None:
     """A rejected batch loads nothing, but its quarantine is kept so that the
     data engineers can see what the source sent."""
     with engine.begin() as conn:
         for verdict in validation.verdicts():
-            _quarantine(conn, batch, verdict.rejections)
+            _quarantine(conn, batch, verdict.rejections, ordinals)
         conn.execute(
             text("UPDATE load_batch SET status = 'rejected', quarantined = :q, "
                  "validation_summary = :v, validation_results = :r WHERE batch_id = :b"),
