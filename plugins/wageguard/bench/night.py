@@ -51,6 +51,10 @@ class Night:
     def pulled(self) -> int:
         return sum(c["pulled"] for c in self.counts.values())
 
+    @property
+    def loaded(self) -> int:
+        return sum(c["loaded"] for c in self.counts.values())
+
     def seconds(self, group: str) -> float:
         return sum(s.seconds for s in self.stages if s.group == group)
 
@@ -95,7 +99,8 @@ def _ledger(warehouse_url: str, run_date: dt.date) -> tuple[list[Stage], dict[st
                 "SELECT stage, started_at, seconds, rows_in, rows_out FROM stage_run "
                 "WHERE run_date = :d ORDER BY started_at, stage"), {"d": run_date}).mappings().all()
             batches = conn.execute(text(
-                "SELECT source_table, pulled, loaded, quarantined, superseded FROM load_batch "
+                "SELECT source_table, pulled, loaded, quarantined, superseded, unchanged "
+                "FROM load_batch "
                 "WHERE run_date = :d AND status = 'loaded'"), {"d": run_date}).mappings().all()
     finally:
         engine.dispose()

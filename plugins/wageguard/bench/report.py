@@ -1,9 +1,10 @@
 """The benchmark's figures as tables, and the targets they are held to, each
-PASS or MISS with by how much."""
+PASS or MISS with by how much: for single nights (issue #8) and for the time
+axis, nights in a row on one warehouse (issue #13)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wageguard.bench.night import Night
 
@@ -192,4 +193,132 @@ def targets(results: list[Result], province: int) -> list[Target]:
                       else " (run with --backend postgresql)"))
     out.append(Target("parsing the DAG files beyond importing Airflow",
                       results[0].dag_parse[1] if results else None, 0.5, " s"))
+    return out
+
+
+MB, GB = 2**20, 2**30
+YEAR = 365  # nights, for the projection
+AXIS_PROVINCE = 20_000  # projects: the scale the storage targets are set at
+SLOWDOWN_NIGHT = 30  # the night held to the 2nd's seconds
+
+
+@dataclass
+class AxisNight:
+    night: Night
+    bytes: int  # the warehouse on disk after the night
+    changed_bytes: int  # canonical JSON of the records the sources changed since the night before
+    published_bytes: int  # the night's output folder, kept beside the warehouse
+    tables: dict[str, int] | None = None  # bytes per table; after the first and last nights only
+
+
+@dataclass
+class TimeAxis:
+    """Nights in a row on one province and one warehouse, each served the
+    world of the night before with a share of its records changed."""
+
+    backend: str
+    projects: int
+    changed: float  # the share of records changed before each night after the first
+    start_bytes: int  # the empty, migrated warehouse
+    nights: list[AxisNight] = field(default_factory=list)
+
+    def growth(self, index: int) -> int:
+        before = self.nights[index - 1].bytes if index else self.start_bytes
+        return self.nights[index].bytes - before
+
+    def later_growth(self) -> list[int]:
+        """Each night's growth after the first, which fills an empty warehouse."""
+        return [self.growth(i) for i in range(1, len(self.nights))]
+
+    def mean_growth(self) -> float:
+        later = self.later_growth()
+        return sum(later) / len(later)
+
+    def changed_bytes(self) -> int:
+        return sum(n.changed_bytes for n in self.nights[1:])
+
+    def growth_per_changed_byte(self) -> float | None:
+        changed = self.changed_bytes()
+        return sum(self.later_growth()) / changed if changed else None
+
+    def slowdown(self) -> float:
+        """The last night's seconds ÷ the 2nd's: the 1st fills an empty warehouse."""
+        return self.nights[-1].night.window / self.nights[1].night.window
+
+    def year_bytes(self) -> float:
+        return self.nights[0].bytes + (YEAR - 1) * self.mean_growth()
+
+    def table_growth(self) -> list[tuple[str, float]]:
+        """Each table's mean growth a night after the first, largest first."""
+        first, last = self.nights[0].tables or {}, self.nights[-1].tables or {}
+        later = len(self.nights) - 1
+        grown = {t: (last.get(t, 0) - first.get(t, 0)) / later for t in first.keys() | last}
+        return sorted(grown.items(), key=lambda item: (-item[1], item[0]))
+
+    def mean_published(self) -> float:
+        return sum(n.published_bytes for n in self.nights) / len(self.nights)
+
+    def share(self) -> str:
+        return f"{self.changed * 100:g}%"
+
+
+def axis_header(axis: TimeAxis) -> list[str]:
+    return [(f"== {axis.projects:,} projects on {axis.backend}, night after night, "
+             f"{axis.share()} of the records changed before each night after the first"),
+            (f"  {'night':>5}  {'run date':<10}{'seconds':>9}{'pulled':>10}{'loaded':>10}"
+             f"{'peak MB':>9}{'warehouse MB':>14}{'growth MB':>11}{'changed MB':>12}"
+             f"{'published MB':>14}")]
+
+
+def axis_line(axis: TimeAxis, index: int) -> str:
+    """Night `index` (from 0): its seconds, the warehouse after it, the growth
+    since the night before and the canonical JSON bytes of what changed for it."""
+    each = axis.nights[index]
+    night = each.night
+    changed = f"{each.changed_bytes / MB:>12.3f}" if index else f"{'':>12}"
+    return (f"  {index + 1:>5}  {night.run_date!s:<10}{night.window:>9.2f}{night.pulled:>10,}"
+            f"{night.loaded:>10,}{night.peak_mb:>9.0f}{each.bytes / MB:>14.2f}"
+            f"{axis.growth(index) / MB:>+11.3f}{changed}{each.published_bytes / MB:>14.2f}")
+
+
+def axis_summary(axis: TimeAxis) -> list[str]:
+    last, later = len(axis.nights), axis.later_growth()
+    kind = "an unchanged night" if axis.changed == 0 else f"a night with {axis.share()} changed"
+    mean = axis.mean_growth()
+    out = ["  " + "-" * 93,
+           (f"  growth of {kind} (nights 2–{last}): mean {mean / MB:+.3f} MB, "
+            f"least {min(later) / MB:+.3f} MB, most {max(later) / MB:+.3f} MB")]
+    if (ratio := axis.growth_per_changed_byte()) is not None:
+        out.append(f"    {ratio:.2f}× the {axis.changed_bytes() / (last - 1) / MB:.3f} MB a "
+                   "night of changed payloads (canonical JSON)")
+    second, final = axis.nights[1].night.window, axis.nights[-1].night.window
+    out.append(f"  seconds, night {last} ÷ night 2: {final:.2f} s ÷ {second:.2f} s = "
+               f"{axis.slowdown():.2f}×")
+    out.append(f"  a year ({YEAR} nights) at the mean growth: {axis.year_bytes() / GB:.2f} GB "
+               f"({axis.nights[0].bytes / MB:.2f} MB after night 1 + {YEAR - 1} × "
+               f"{mean / MB:+.3f} MB)")
+    if grown := axis.table_growth()[:6]:
+        out.append("  where it grew, a night after the first: " + ", ".join(
+            f"{table} {size / MB:+.3f} MB" for table, size in grown))
+    published = axis.mean_published()
+    out.append(f"  published files, beside the warehouse: {published / MB:.2f} MB a night, "
+               f"{YEAR * published / GB:.2f} GB a year")
+    return out
+
+
+def axis_targets(axes: list[TimeAxis]) -> list[Target]:
+    out = []
+    for axis in axes:
+        last = len(axis.nights)
+        where = f" ({axis.projects:,} projects, {axis.backend}, nights 2–{last})"
+        if axis.changed == 0:
+            scale = "" if axis.projects == AXIS_PROVINCE else f", set at {AXIS_PROVINCE:,}"
+            out.append(Target(f"growth of an unchanged night, mean{scale}",
+                              axis.mean_growth() / MB, 1, " MB", where=where))
+        else:
+            out.append(Target(f"growth of a night with {axis.share()} changed ÷ its changed "
+                              "payloads", axis.growth_per_changed_byte(), 3, "×", where=where))
+        asked = "" if last == SLOWDOWN_NIGHT else f", set at night {SLOWDOWN_NIGHT}"
+        out.append(Target(f"seconds of night {last} ÷ night 2's{asked}", axis.slowdown(), 1.1,
+                          "×", where=f" ({axis.projects:,} projects, {axis.backend})"))
     return out

@@ -2,7 +2,9 @@
 province, run the real first night under `airflow dags test`, the raw-write
 ceiling of the rows it loaded, the straightforward way beside it on the same
 world, and an incremental night with a share of the records changed; print
-every figure and the targets."""
+every figure and the targets. With --nights, the time axis instead: nights in a
+row on one warehouse, the sources serving each night the world of the night
+before with a share changed, and what each night costs in seconds and bytes."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,12 +27,23 @@ from wageguard.bench.ceiling import raw_write_rate
 from wageguard.bench.dag_parse import dag_parse_seconds
 from wageguard.bench.night import run_night
 from wageguard.bench.options import PROVINCE, add_arguments
-from wageguard.bench.report import Result, size_report, targets
-from wageguard.bench.warehouse import fresh_warehouse
-from wageguard.demo.night_after import the_night_after
+from wageguard.bench.report import (
+    AxisNight,
+    Result,
+    TimeAxis,
+    axis_header,
+    axis_line,
+    axis_summary,
+    axis_targets,
+    size_report,
+    targets,
+)
+from wageguard.bench.warehouse import fresh_warehouse, table_bytes, warehouse_bytes
+from wageguard.demo.night_after import changed_records, the_night_after
 from wageguard.demo.sources import running_sources
 from wageguard.demo.world import World, generate_world
 from wageguard.exports.signing import KEY_FILE_ENV, generate_key_pair
+from wageguard.landing.store import canonical
 from wageguard.paths import var_dir
 
 
@@ -91,6 +105,46 @@ def measure(args: argparse.Namespace, backend: str, projects: int, env: dict,
     return result
 
 
+def measure_nights(args: argparse.Namespace, backend: str, projects: int, env: dict,
+                   workdir: Path) -> TimeAxis:
+    folder = workdir / f"{backend}-{projects}-nights"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "airflow.log"
+    log.unlink(missing_ok=True)
+    started = time.monotonic()
+    world = generate_world(projects=projects, seed=args.seed, run_date=args.date)
+    print(f"-- {projects:,} projects on {backend}: world generated in "
+          f"{time.monotonic() - started:.0f} s; {args.nights} nights …", flush=True)
+    output = folder / "output"
+    night_env = {**env, "WAGEGUARD_OUTPUT_DIR": str(output)}
+    warehouse = fresh_warehouse(backend, folder, "warehouse", args.pg_url)
+    axis = TimeAxis(backend=backend, projects=projects, changed=args.changed,
+                    start_bytes=warehouse_bytes(warehouse))
+    print("\n".join(axis_header(axis)), flush=True)
+    before = None
+    for number in range(1, args.nights + 1):
+        if before:
+            world = the_night_after(before, args.changed)
+        # Each night's exchange is a whole snapshot: a month of them would fill the disk.
+        with tempfile.TemporaryDirectory(dir=folder) as sources:
+            night = run_night(world, env=night_env, warehouse_url=warehouse,
+                              workdir=Path(sources), log_file=log)
+        changed = changed_records(before, world) if before else []
+        axis.nights.append(AxisNight(
+            night=night, bytes=warehouse_bytes(warehouse),
+            changed_bytes=sum(len(canonical(r).encode()) for r in changed),
+            published_bytes=_folder_bytes(output / night.run_date.isoformat()),
+            tables=table_bytes(warehouse) if number in (1, args.nights) else None))
+        print(axis_line(axis, number - 1), flush=True)
+        before = world
+    print("\n".join(axis_summary(axis)) + "\n", flush=True)
+    return axis
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
 def run(args: argparse.Namespace) -> int:
     workdir = (args.workdir or var_dir("bench")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -104,16 +158,21 @@ def run(args: argparse.Namespace) -> int:
     print(f"wageguard benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}, {machine()}")
     print(f"preparing Airflow's metadata database in {env['AIRFLOW_HOME']} …", flush=True)
     ensure_metadata_db(env, workdir / "airflow-db.log")
-    parse = dag_parse_seconds(env)
-    print(f"DAG files: importing Airflow {parse[0]:.2f} s, parsing dags/ beyond it "
-          f"{parse[1]:.2f} s\n")
-    results = []
-    for backend in args.backend:
-        for projects in args.projects:
-            results.append(measure(args, backend, projects, env, parse, workdir))
-            print("\n".join(size_report(results[-1])) + "\n", flush=True)
-    checks = targets(results, PROVINCE)
-    print("targets (issue #8), on this machine:")
+    if args.nights:
+        results = [measure_nights(args, backend, projects, env, workdir)
+                   for backend in args.backend for projects in args.projects]
+        checks, issue = axis_targets(results), 13
+    else:
+        parse = dag_parse_seconds(env)
+        print(f"DAG files: importing Airflow {parse[0]:.2f} s, parsing dags/ beyond it "
+              f"{parse[1]:.2f} s\n")
+        results = []
+        for backend in args.backend:
+            for projects in args.projects:
+                results.append(measure(args, backend, projects, env, parse, workdir))
+                print("\n".join(size_report(results[-1])) + "\n", flush=True)
+        checks, issue = targets(results, PROVINCE), 8
+    print(f"targets (issue #{issue}), on this machine:")
     print("\n".join(t.line() for t in checks))
     if args.json:
         args.json.write_text(json.dumps({

@@ -1,5 +1,6 @@
 """Empty warehouses for benchmark runs: a fresh SQLite file, or a PostgreSQL
-database of the benchmark's own, emptied (its name must say it is one)."""
+database of the benchmark's own, emptied (its name must say it is one); and
+what a warehouse takes on disk, whole and by table."""
 
 from __future__ import annotations
 
@@ -30,6 +31,39 @@ def fresh_warehouse(backend: str, folder: Path, name: str, pg_url: str) -> str:
     finally:
         engine.dispose()
     return url
+
+
+def warehouse_bytes(url: str) -> int:
+    """The warehouse on disk: SQLite's file with its write-ahead log (a night's
+    last pages may still be there), or PostgreSQL's pg_database_size."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database)
+        return sum(f.stat().st_size for f in (path, path.with_name(f"{path.name}-wal"))
+                   if f.exists())
+    ((size,),) = _rows(url, "SELECT pg_database_size(current_database())")
+    return int(size)
+
+
+def table_bytes(url: str) -> dict[str, int]:
+    """Bytes per table with its indexes (and TOAST on PostgreSQL), free pages
+    not counted."""
+    if make_url(url).get_backend_name() == "sqlite":
+        sql = ("SELECT m.tbl_name, SUM(s.pgsize) FROM dbstat s "
+               "JOIN sqlite_master m ON m.name = s.name GROUP BY m.tbl_name")
+    else:
+        sql = ("SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+               "WHERE c.relkind IN ('r', 'm') AND c.relnamespace = current_schema()::regnamespace")
+    return {name: int(size) for name, size in _rows(url, sql)}
+
+
+def _rows(url: str, sql: str) -> list[tuple]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
 
 
 def _empty_postgres(pg_url: str, name: str) -> str:

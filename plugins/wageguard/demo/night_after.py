@@ -1,6 +1,8 @@
 """The province one night later, for an incremental night: a share of the records
 each incremental feed serves get a new version during the day after D, and the
 dev-reform snapshot changes the same share of its rows; nothing else moves.
+Applied to its own result it gives the nights after that, one day at a time,
+each with changes of its own; a share of 0 gives the same records a day later.
 
 Real-name months are not touched: the month the nightly run pulls is closed, and
 closed months are final."""
@@ -41,6 +43,19 @@ def the_night_after(world: World, share: float = 0.01) -> World:
             rows[i] = _changed_row(table, rows[i])
         tables[table] = rows
     return dataclasses.replace(world, run_date=day, **tables)
+
+
+def changed_records(before: World, after: World) -> list[dict]:
+    """The records `after` (the night after `before`) serves that `before` did
+    not: the new versions of the incremental tables and the changed rows of
+    the dev-reform snapshot."""
+    changed = []
+    for table in _INCREMENTAL:
+        changed += after.rows(table)[len(before.rows(table)):]
+    for table in _SNAPSHOT:
+        changed += [row for row, was in zip(after.rows(table), before.rows(table), strict=True)
+                    if row != was]
+    return changed
 
 
 def _latest_live(table: str, rows: list[dict]) -> list[dict]:
