@@ -10,6 +10,10 @@ import json
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+# Rule parameters by their rules.md names: whole numbers, Decimals, or None.
+Params = dict[str, Any]
 
 DEFAULTS: dict[str, object] = {
     "account.open_within_days": 30,
@@ -47,7 +51,7 @@ class ParamError(ValueError):
     pass
 
 
-def _coerce(name: str, value: object) -> object:
+def _coerce(name: str, value: Any) -> object:
     default = DEFAULTS[name]
     if value is None:
         if name == "deposit.cap_yuan":
@@ -62,7 +66,7 @@ def _coerce(name: str, value: object) -> object:
     return value
 
 
-def load_params(path: str | None = None) -> dict[str, object]:
+def load_params(path: str | None = None) -> Params:
     params = dict(DEFAULTS)
     path = path or os.environ.get("WAGEGUARD_PARAMS_FILE")
     if not path:

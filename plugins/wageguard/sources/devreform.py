@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from wageguard.sources.config import SourceConfig
 from wageguard.sources.http_session import RedirectRefusedError, retrying_session
@@ -87,7 +88,7 @@ class _Reader:
         copy.seek(0)
         return copy.read()
 
-    def fetch(self, relative: str) -> tuple[object, str] | None:
+    def fetch(self, relative: str) -> tuple[IO[bytes], str] | None:
         blocks = self._blocks(relative)
         if blocks is None:
             return None

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import requests
-
 from wageguard.sources.config import SourceConfig
+from wageguard.sources.http_session import SourceSession
 from wageguard.sources.paged_api import Pull, pull_all, session_for
 from wageguard.tables import REST_TABLES
 
@@ -28,7 +27,7 @@ FEEDS = {t.name: RestFeed(t.name, t.system, t.api_path, t.page_size, t.increment
 _AUTH = {"housing": ("Authorization", "Bearer "), "credit": ("X-Api-Key", "")}
 
 
-def session(system: str, config: SourceConfig) -> requests.Session:
+def session(system: str, config: SourceConfig) -> SourceSession:
     header, prefix = _AUTH[system]
     return session_for(config, header, prefix)
 

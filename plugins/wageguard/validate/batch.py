@@ -96,9 +96,9 @@ class BatchValidation:
         breached: Counter = Counter()
         bounds = [start for start, _ in self._chunks] + [self.pulled]
         rejected_by_chunk: defaultdict[int, dict[int, list[str]]] = defaultdict(dict)
-        for position, reasons in deduped.rejected.items():
+        for position, why in deduped.rejected.items():
             index = bisect.bisect_right(bounds, position) - 1
-            rejected_by_chunk[index][position - bounds[index]] = reasons
+            rejected_by_chunk[index][position - bounds[index]] = why
         for index in range(len(self._chunks)):
             start, end = bounds[index], bounds[index + 1]
             hashes, columns, problems, chunk_changes = self._chunk(index)
@@ -126,7 +126,7 @@ class BatchValidation:
             yield verdict
         # Reasons are counted as validating the pull whole would: dedupe's
         # rejections first, in its order, then the checked rows in pull order.
-        reasons = Counter()
+        reasons: Counter[str] = Counter()
         for position in deduped.rejected:
             reasons.update(rejected_reasons[position])
         reasons.update(checked_reasons)
@@ -174,4 +174,5 @@ class BatchValidation:
     def results_json(self) -> str:
         """The expectation results in GX's SUMMARY format, as JSON: what the
         Data Docs page of this validation is rendered from (exports/data_docs.py)."""
+        assert self._checks is not None, "results exist once the verdicts were taken"
         return json.dumps(self._checks.gx_results(), ensure_ascii=False, default=str)

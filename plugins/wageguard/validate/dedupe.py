@@ -39,7 +39,7 @@ class Deduped:
 
 def key_of(table: SourceTable, row: dict) -> str | None:
     parts = [row.get(column) for column in table.key]
-    return None if any(part is None for part in parts) else "|".join(parts)
+    return None if any(part is None for part in parts) else "|".join(map(str, parts))
 
 
 def _missing_key(table: SourceTable) -> str:
@@ -82,8 +82,8 @@ class Versions:
         for i, (key, instant) in enumerate(zip(keys, instants, strict=True)):
             ok = key is not None and instant is not None
             orderable.append(ok)
-            digests.append(hashlib.blake2b(key.encode(), digest_size=16).digest() if ok
-                           else bytes(16))
+            digests.append(hashlib.blake2b(key.encode(), digest_size=16).digest()
+                           if key is not None and ok else bytes(16))
             if not ok:
                 reasons = [] if key is not None else [_missing_key(self.table)]
                 if instant is None:

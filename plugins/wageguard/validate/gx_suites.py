@@ -128,6 +128,7 @@ def run_suite(
     results = []
     for each in validation.results:
         config = each.expectation_config
+        assert config is not None, "GX reports each result with its expectation"
         name = expectation_name(config.type, config.kwargs)
         if not each.success and not each.result:
             cause = _error_message(each.exception_info)
@@ -166,6 +167,7 @@ def data_docs_page(table: str, results: list[list]) -> str:
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
+    from great_expectations.expectations.metadata_types import FailureSeverity
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
@@ -185,7 +187,7 @@ def data_docs_page(table: str, results: list[list]) -> str:
     def shown(kind: str, kwargs: dict, severity: str) -> ExpectationConfiguration:
         config = WithSeverity(
             kind, kwargs, meta={"attributes": {"properties": {"severity": severity}}},
-            severity=severity)
+            severity=FailureSeverity(severity))
         config.kwargs[_META_PROPERTIES] = {"Severity": "properties.severity"}
         return config
 

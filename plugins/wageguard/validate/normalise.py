@@ -311,7 +311,7 @@ def normalise(table: SourceTable, records: list) -> Normalised:
         read, shown, promised, name = kind.read, kind.shown, kind.promised, kind.name
         quick = kind.quick
         seen: dict[object, tuple[object, str | None, bool]] = {}
-        values = []
+        values: list = []
         append = values.append
         for i, raw in enumerate(_raw_values(records, path, problems)):
             if raw.__class__ is str and (value := quick(raw)) is not None:

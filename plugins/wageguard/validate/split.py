@@ -120,8 +120,8 @@ def split_chunk(table: SourceTable, start: int, columns: dict[str, list], hashes
     for i in fatal | failures.keys():
         if i not in bad and kept[i] and deleted[i] is not True:
             bad[i] = reasons(i) + failures.get(i, [])
-    for i, found in breaches.items():
-        warned.setdefault(i, []).extend(found)
+    for i, breached in breaches.items():
+        warned.setdefault(i, []).extend(breached)
     warned = {i: found for i, found in warned.items()
               if i not in bad and kept[i] and deleted[i] is not True}
     good = [i for i, keep in enumerate(kept) if keep and i not in bad]

@@ -58,8 +58,8 @@ _COMMON_KWARGS = {"column", "column_A", "column_B", "column_list", "mostly"}
 _REMEMBERED = 50_000
 
 
-def _strftime(fmt: str) -> Callable[[object], bool]:
-    def parses(value: object) -> bool:
+def _strftime(fmt: str) -> Callable[[str], bool]:
+    def parses(value: str) -> bool:
         try:
             datetime.strptime(value, fmt)
         except ValueError:
@@ -88,7 +88,8 @@ class _Tally:
     """What GX reports for one expectation, accumulated over chunks."""
 
     element_count: int = 0
-    nonnull_count: int | None = 0  # None: the expectation counts nulls as values (not_null)
+    nonnull_count: int = 0
+    nulls_are_values: bool = False  # not_null judges nulls; the others skip them
     unexpected_count: int = 0
     examples: list = field(default_factory=list)  # the first EXAMPLES unexpected values
     counts: Counter = field(default_factory=Counter)  # every unexpected value, for the docs
@@ -132,10 +133,10 @@ class _Expectation:
                 f"expectations/{table}.json: {kind} is not among the expectation types "
                 "wageguard applies with GX's semantics; add it to validate/suite_checks.py "
                 "(with its GX equivalence test) before using it in a suite")
-        self.severity = severity
+        self.severity = str(severity)
         self.columns = expectation_columns(kwargs)
         self.mostly = kwargs.get("mostly", 1.0)
-        self.tally = _Tally(nonnull_count=None if kind.endswith("_not_be_null") else 0)
+        self.tally = _Tally(nulls_are_values=kind.endswith("_not_be_null"))
         self._value_ok = _value_check(kind, kwargs)
         self._seen: dict = {}
         unsupported = set(kwargs) - _COMMON_KWARGS - _KWARGS[kind]
@@ -203,14 +204,10 @@ class _Expectation:
     def _fail(self, failures: Failures, breaches: Breaches, i: int, value: object) -> None:
         self.tally.unexpected(value)
         if self.severity == "critical":
-            if failures[i] is None:
-                failures[i] = []
-            failures[i].append(self.name)
+            failures[i] = (failures[i] or []) + [self.name]
             return
-        if breaches[i] is None:
-            breaches[i] = []
         column = self.columns[0] if len(self.columns) == 1 else None
-        breaches[i].append(Breach(self.name, column, value, self.severity))
+        breaches[i] = (breaches[i] or []) + [Breach(self.name, column, value, self.severity)]
 
     def result(self) -> dict:
         """Summary-sized and JSON-safe, as validate reports it; GX's extra
@@ -232,7 +229,7 @@ class _Expectation:
         tally = self.tally
         if tally.element_count == 0:
             return None
-        if tally.nonnull_count is None:
+        if tally.nulls_are_values:
             return tally.unexpected_count / tally.element_count * 100
         if tally.nonnull_count == 0:
             return None
@@ -241,8 +238,7 @@ class _Expectation:
     @property
     def success(self) -> bool:
         tally = self.tally
-        denominator = (tally.element_count if tally.nonnull_count is None
-                       else tally.nonnull_count)
+        denominator = tally.element_count if tally.nulls_are_values else tally.nonnull_count
         if denominator == 0:
             return True
         return (denominator - tally.unexpected_count) / denominator >= self.mostly
@@ -253,7 +249,7 @@ class _Expectation:
         out = {key: value for key, value in self.result().items()
                if key in ("element_count", "unexpected_count", "unexpected_percent",
                           "partial_unexpected_list")}
-        if tally.nonnull_count is not None:
+        if not tally.nulls_are_values:
             missing = tally.element_count - tally.nonnull_count
             total = (tally.unexpected_count / tally.element_count * 100
                      if tally.element_count else None)

@@ -26,6 +26,7 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
     without it, every row is new (a fresh batch) and goes in directly."""
     names = ", ".join(columns)
     driver = conn.connection.driver_connection
+    assert driver is not None, "a connection in use has its driver connection"
     if not is_postgres(conn):
         marks = ", ".join("?" * len(columns))
         skip = " ON CONFLICT DO NOTHING" if may_exist else ""

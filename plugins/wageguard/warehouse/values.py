@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 
 
-def as_date(value) -> dt.date | None:
+@overload
+def as_date(value: None) -> None: ...
+@overload
+def as_date(value: dt.date | str) -> dt.date: ...
+def as_date(value: dt.date | str | None) -> dt.date | None:
     """SQLite hands DATE columns back as ISO text, PostgreSQL as dates."""
     if value is None or isinstance(value, dt.date):
         return value
