@@ -155,6 +155,22 @@ def test_an_old_bundle_copied_under_a_new_day_is_skipped_for_an_older_complete_o
     assert f"export_date is '{d - dt.timedelta(days=3)}', not the folder's day {d}" in why
 
 
+@pytest.mark.parametrize("manifest", ['{"export_date": "2026-11-21", "files": [',
+                                      '{"export_date": "2026-11-21", "files": [{"name": 1}]}',
+                                      '["not", "an", "object"]'],
+                         ids=["half written", "entry without rows", "not an object"])
+def test_an_unreadable_manifest_is_skipped_for_an_older_complete_one(world, tmp_path,
+                                                                      manifest):
+    from wageguard.demo.exchange import write_exchange
+
+    d = world.run_date
+    write_exchange(world, tmp_path, days=[d - dt.timedelta(days=1), d])
+    (tmp_path / f"{d:%Y%m%d}" / "manifest.json").write_text(manifest, encoding="utf-8")
+    bundle = newest_complete_bundle(SourceConfig(str(tmp_path)), d)
+    assert bundle.day == d - dt.timedelta(days=1)
+    assert bundle.skipped[0][1].startswith("manifest.json cannot be read")
+
+
 def test_no_bundle_in_the_lookback_is_a_clear_error(tmp_path):
     with pytest.raises(NoBundleError, match="no complete dev-reform bundle within 10 days"):
         newest_complete_bundle(SourceConfig(str(tmp_path)), dt.date(2026, 11, 21))

@@ -137,7 +137,14 @@ def _check_bundle(reader: _Reader, day: dt.date) -> tuple[Bundle | None, str | N
     raw_manifest = reader.read(f"{folder}/manifest.json")
     if raw_manifest is None:
         return None, "no manifest.json (missing day or still being copied)"
-    manifest = json.loads(raw_manifest)
+    try:
+        manifest = json.loads(raw_manifest)
+        listed = {f["name"]: f for f in manifest.get("files", [])}
+        for entry in listed.values():
+            int(entry["rows"]), str(entry["sha256"])
+    except (ValueError, TypeError, KeyError, AttributeError) as broken:
+        # Half written, or written by hand: the bundle cannot be checked.
+        return None, f"manifest.json cannot be read ({type(broken).__name__}: {broken})"
     if manifest.get("export_date") != day.isoformat():
         return None, (
             f"the manifest's export_date is {manifest.get('export_date')!r}, not the folder's "
@@ -145,7 +152,6 @@ def _check_bundle(reader: _Reader, day: dt.date) -> tuple[Bundle | None, str | N
             "day's data"
         )
     encoding = manifest.get("encoding", "GB18030")
-    listed = {f["name"]: f for f in manifest.get("files", [])}
     rows: dict[str, BundleFile] = {}
     hashes: dict[str, str] = {}
     for name in FILES:
