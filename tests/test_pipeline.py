@@ -316,6 +316,34 @@ def test_a_flag_is_traced_to_the_exact_source_payloads(night, small_world, capsy
                  flag["project_id"], "--rule", "RN9"]) == 2
 
 
+def test_only_the_latest_night_keeps_its_snapshot_and_earlier_flags_are_still_explained(
+        night, warehouse_url, small_world, tmp_path):
+    from wageguard import pipeline
+    from wageguard.demo.night_after import the_night_after
+    from wageguard.demo.sources import running_sources
+
+    folder, _ = night
+    flag = next(r for r in _read_csv(folder / "flags.csv") if r["rule"] == "WD2")
+    before = pipeline.explain(small_world.run_date, flag["project_id"], "WD2")
+    after = the_night_after(small_world, 0.01)
+    with running_sources(after, workdir=tmp_path / "after", ports=0,
+                         clock=lambda: after.as_of) as running:
+        run_night_in_process(after.run_date, running)
+    engine = make_engine(warehouse_url)
+    with engine.connect() as conn:
+        kept = dict(conn.execute(text(
+            "SELECT run_date, COUNT(*) FROM night_party GROUP BY run_date")).all())
+        flags = conn.execute(text("SELECT COUNT(*) FROM flag_night WHERE run_date = :d"),
+                             {"d": small_world.run_date}).scalar()
+    engine.dispose()
+    assert [str(d) for d in kept] == [after.run_date.isoformat()], "earlier snapshots dropped"
+    assert flags > 0, "an earlier night's flags stay"
+    assert pipeline.explain(small_world.run_date, flag["project_id"], "WD2") == before
+    with make_engine(warehouse_url).connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM night_party WHERE run_date = :d"),
+                            {"d": small_world.run_date}).scalar() == 0, "the rebuild is undone"
+
+
 def _normalised_key(table, key):
     import unicodedata
 

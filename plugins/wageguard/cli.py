@@ -190,12 +190,11 @@ def cmd_accept_drift(args: argparse.Namespace) -> int:
 
 
 def cmd_why(args: argparse.Namespace) -> int:
-    from wageguard.landing.evidence import NoSuchFlag, explain_flag
-    from wageguard.pipeline import engine
+    from wageguard.landing.evidence import NoSuchFlag
+    from wageguard.pipeline import explain
 
     try:
-        with engine().connect() as conn:
-            story = explain_flag(conn, args.date, args.project, args.rule)
+        story = explain(args.date, args.project, args.rule)
     except NoSuchFlag as missing:
         print(missing, file=sys.stderr)
         return 2

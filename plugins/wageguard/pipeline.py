@@ -19,18 +19,19 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from wageguard.delivery.settings import SmtpSettings
 from wageguard.landing.store import land, now_text
 from wageguard.paths import var_dir
 from wageguard.plan import TIMEZONE
-from wageguard.rules.params import load_params
+from wageguard.rules.params import Params, load_params
 from wageguard.sources.config import SourceConfig
 from wageguard.warehouse.engine import make_engine, warehouse_url
 from wageguard.warehouse.lock import NIGHT, holding
 from wageguard.warehouse.migrate import migrate
-from wageguard.warehouse.night import stage_seconds
+from wageguard.warehouse.night import NightView, prune_snapshots, stage_seconds
+from wageguard.warehouse.retention import apply_retention, reclaim_space, retention_days
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +165,7 @@ def validate_and_load(batch_ids: list[str]) -> list[dict]:
 
 
 def build_night(run_date: dt.date) -> dict:
-    from wageguard.identity.night import link_projects, resolve_parties
-    from wageguard.rules.deposit import compute_required_deposits
-    from wageguard.warehouse.bulk import refresh_statistics
-    from wageguard.warehouse.night import RESOLVED_TABLES, build_snapshots, night_view
+    from wageguard.warehouse.night import night_view
 
     refuse_future_night(run_date)
     eng = engine()
@@ -176,17 +174,44 @@ def build_night(run_date: dt.date) -> dict:
     with (holding(eng, NIGHT, run_date) as lock, timed(eng, run_date, "merge", counts),
           eng.begin() as conn):
         view = night_view(conn, run_date, params["devreform.max_lookback_days"])
-        snapshot = build_snapshots(conn, view)
-        parties = resolve_parties(conn, run_date)
-        links = link_projects(conn, run_date, view.bundle_day)
-        deposits = compute_required_deposits(conn, run_date, params)
-        # Parties, links and deposits are fresh rows too, and the rules join them.
-        refresh_statistics(conn, RESOLVED_TABLES)
-        counts["out"] = snapshot["night_project"]
-    log.info("night %s: %s; parties %s; %d links; %d deposit requirements",
-             run_date, snapshot, parties, links, deposits)
-    return {**view.to_json(), "snapshot": snapshot, "parties": parties, "links": links,
-            "lock": lock}
+        built = _materialise(conn, view, params)
+        counts["out"] = built["snapshot"]["night_project"]
+    log.info("night %s: %s", run_date, built)
+    return {**view.to_json(), **built, "lock": lock}
+
+
+def _materialise(conn: Connection, view: NightView, params: Params) -> dict:
+    """Night D's snapshot of the versions it may see, and who is who in it."""
+    from wageguard.identity.night import link_projects, resolve_parties
+    from wageguard.rules.deposit import compute_required_deposits
+    from wageguard.warehouse.bulk import refresh_statistics
+    from wageguard.warehouse.night import RESOLVED_TABLES, build_snapshots
+
+    snapshot = build_snapshots(conn, view)
+    parties = resolve_parties(conn, view.run_date)
+    links = link_projects(conn, view.run_date, view.bundle_day)
+    deposits = compute_required_deposits(conn, view.run_date, params)
+    # Parties, links and deposits are fresh rows too, and the rules join them.
+    refresh_statistics(conn, RESOLVED_TABLES)
+    return {"snapshot": snapshot, "parties": parties, "links": links, "deposits": deposits}
+
+
+def explain(run_date: dt.date, project_id: str, rule: str) -> dict:
+    """Why night D raised a flag. Only the latest published night keeps its
+    snapshot; an earlier one is rebuilt from the versions and its knowledge
+    cutoff for the answer, and the rebuild is rolled back."""
+    from wageguard.landing.evidence import explain_flag
+    from wageguard.warehouse.night import has_snapshot, night_view
+
+    with engine().connect() as conn, conn.begin() as transaction:
+        if not has_snapshot(conn, run_date) and conn.execute(text(
+                "SELECT 1 FROM night WHERE run_date = :d"), {"d": run_date}).first():
+            params = load_params()
+            _materialise(conn, night_view(conn, run_date,
+                                          params["devreform.max_lookback_days"]), params)
+        story = explain_flag(conn, run_date, project_id, rule)
+        transaction.rollback()
+    return story
 
 
 def evaluate(view_json: dict) -> dict[str, int]:
@@ -195,7 +220,6 @@ def evaluate(view_json: dict) -> dict[str, int]:
     from wageguard.rules.catalogue import load_rules
     from wageguard.rules.evaluate import evaluate_rules
     from wageguard.validate.night_drift import check_night_drift
-    from wageguard.warehouse.night import NightView
 
     view = NightView.from_json(view_json)
     eng = engine()
@@ -255,7 +279,6 @@ def ingest_dispositions(run_date: dt.date) -> dict:
 
 def export(view_json: dict, extracted: list[dict], signing_key_pem: str | None = None) -> dict:
     from wageguard.exports.night_outputs import write_night_outputs
-    from wageguard.warehouse.night import NightView
 
     view = NightView.from_json(view_json)
     refuse_future_night(view.run_date)
@@ -265,6 +288,13 @@ def export(view_json: dict, extracted: list[dict], signing_key_pem: str | None =
           timed(eng, view.run_date, "export", counts)):
         summary = write_night_outputs(eng, view, extracted, lock, signing_key_pem)
         counts["out"] = summary["flags"]
+    with eng.begin() as conn:
+        pruned = prune_snapshots(conn)
+        retired = apply_retention(conn, view.run_date, retention_days())
+    log.info("dropped %d rows of earlier nights' snapshots; past the retention horizon: %s",
+             pruned, retired or "nothing")
+    if reclaim_space(eng):
+        log.info("the warehouse's free space was given back")
     return summary
 
 

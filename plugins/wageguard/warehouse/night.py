@@ -12,6 +12,7 @@ from sqlalchemy import Connection, text
 from wageguard.landing.store import now_text
 from wageguard.warehouse.bulk import refresh_statistics
 from wageguard.warehouse.lock import NIGHT, release, take_turn
+from wageguard.warehouse.retention import refuse_retired_night
 from wageguard.warehouse.sqlfiles import files_in, run_file
 from wageguard.warehouse.values import as_date
 
@@ -79,6 +80,7 @@ def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> N
         {"d": run_date},
     ).first()
     if published:
+        refuse_retired_night(conn, run_date)
         return NightView(run_date, published.knowledge_cutoff, as_date(published.bundle_day), True)
     refuse_late_night(conn, run_date)
     bundle_day = conn.execute(
@@ -109,6 +111,23 @@ def build_snapshots(conn: Connection, view: NightView) -> dict[str, int]:
             text(f"SELECT COUNT(*) FROM {table} WHERE run_date = :d"), {"d": view.run_date}
         ).scalar_one()
     return counts
+
+
+def has_snapshot(conn: Connection, run_date: dt.date) -> bool:
+    return conn.execute(text("SELECT 1 FROM night_project WHERE run_date = :d LIMIT 1"),
+                        {"d": run_date}).first() is not None
+
+
+def prune_snapshots(conn: Connection) -> int:
+    """Drops the night_* rows of every night but the latest published: a re-run
+    rebuilds its night from the versions and its knowledge cutoff, and what
+    later nights read of an earlier one (its flags, their district and project
+    name) is in flag_night. Returns the rows dropped."""
+    latest = conn.execute(text("SELECT MAX(run_date) FROM night")).scalar()
+    if latest is None:
+        return 0
+    return sum(conn.execute(text(f"DELETE FROM {table} WHERE run_date <> :d"),
+                            {"d": latest}).rowcount for table in NIGHT_TABLES)
 
 
 def publish_night(conn: Connection, view: NightView, params_json: str, lock_token: str) -> None:

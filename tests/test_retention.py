@@ -1,0 +1,105 @@
+"""Retention, on both backends: what only nights past the horizon could see is
+dropped, what every night published is kept, and a night past the horizon is
+refused when asked to run again."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+from test_load import project
+from wageguard.landing.store import land
+from wageguard.warehouse.load import load_batch
+from wageguard.warehouse.night import night_view
+from wageguard.warehouse.retention import (
+    RetiredNightError,
+    apply_retention,
+    reclaim_space,
+    retention_days,
+)
+
+OLD, NEW = dt.date(2025, 10, 1), dt.date(2026, 11, 21)
+
+
+def _pull(engine, run_date, records) -> None:
+    with engine.begin() as conn:
+        batch = land(conn, run_date=run_date, source_table="projects", source="test",
+                     records=records)
+    load_batch(engine, batch.batch_id, max_bad_share=0.5, min_rows_for_share=20)
+
+
+def _publish(engine, run_date) -> None:
+    with engine.begin() as conn:
+        cutoff = conn.execute(text("SELECT MAX(loaded_at) FROM load_batch")).scalar()
+        conn.execute(text(
+            "INSERT INTO night (run_date, knowledge_cutoff, params, first_published_at, "
+            "last_published_at) VALUES (:d, :c, '{}', :c, :c)"), {"d": run_date, "c": cutoff})
+        conn.execute(text(
+            "INSERT INTO flag_night (run_date, project_id, rule, base_severity, raised_on, "
+            "rule_version, detail) VALUES (:d, 'ZJ150203-2025-00001', 'WA1', 'red', :d, '1', "
+            "'{}')"), {"d": run_date})
+
+
+def _count(engine, sql, **params) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar_one()
+
+
+def test_versions_only_nights_past_the_horizon_saw_are_dropped_and_the_night_refused(engine):
+    _pull(engine, OLD, [project(1), project(2)])
+    _publish(engine, OLD)
+    _pull(engine, NEW, [project(1, name="改名", updated_at="2026-11-20T11:00:00+08:00")])
+    _publish(engine, NEW)
+    with engine.begin() as conn:
+        dropped = apply_retention(conn, NEW, days=30)
+    assert dropped == {"project_version": 1, "payload": 1}
+    with engine.connect() as conn:
+        kept = conn.execute(text(
+            "SELECT project_id, name FROM project_version ORDER BY project_id")).all()
+        assert [tuple(r) for r in kept] == [("ZJ150203-2025-00001", "改名"),
+                                            ("ZJ150203-2025-00002", "某某小区1号楼")]
+        assert night_view(conn, NEW, 10).rerun
+        with pytest.raises(RetiredNightError, match="older than the retention horizon "
+                                                    "2026-11-21"):
+            night_view(conn, OLD, 10)
+    assert _count(engine, "SELECT COUNT(*) FROM flag_night") == 2, "every night's flags stay"
+    assert _count(engine, "SELECT COUNT(*) FROM load_batch") == 2, "the ledger stays"
+
+
+def test_within_the_horizon_nothing_goes(engine):
+    _pull(engine, OLD, [project(1)])
+    _publish(engine, OLD)
+    _pull(engine, NEW, [project(1, name="改名", updated_at="2026-11-20T11:00:00+08:00")])
+    _publish(engine, NEW)
+    with engine.begin() as conn:
+        assert apply_retention(conn, NEW, days=(NEW - OLD).days) == {}
+        assert night_view(conn, OLD, 10).rerun
+
+
+def test_space_is_given_back_once_much_of_the_file_lies_free(tmp_path):
+    from wageguard.warehouse.engine import make_engine
+    from wageguard.warehouse.migrate import migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(engine)
+    assert not reclaim_space(engine), "a fresh warehouse has nothing to give back"
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE filler (x TEXT)"))
+        conn.execute(text("INSERT INTO filler SELECT hex(randomblob(4000)) FROM "
+                          "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                          "WHERE i < 2000) SELECT i FROM n)"))
+    size = (tmp_path / "w.db").stat().st_size
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM filler"))
+    assert reclaim_space(engine)
+    engine.dispose()
+    assert (tmp_path / "w.db").stat().st_size < size / 2
+
+
+def test_the_retention_setting_is_checked(monkeypatch):
+    monkeypatch.setenv("WAGEGUARD_RETENTION_DAYS", "a year")
+    with pytest.raises(ValueError, match="whole number of days"):
+        retention_days()
+    monkeypatch.setenv("WAGEGUARD_RETENTION_DAYS", "365")
+    assert retention_days() == 365
