@@ -107,41 +107,39 @@ def test_a_refused_pull_is_taken_as_new_when_served_again(engine):
     assert (again["loaded"], again["unchanged"]) == (1, 0)
 
 
-def test_a_bundle_row_served_again_is_loaded_under_the_new_day_but_kept_once(engine):
-    row = {"项目代码": "2025-150203-47-01-000001", "拨付月份": "202510", "计划拨付金额": "100",
-           "实际拨付金额": "80.5", "其中人工费用": "20.123456"}
-    for day in (dt.date(2026, 11, 19), dt.date(2026, 11, 20)):
-        with engine.begin() as conn:
-            batch = land(conn, run_date=D, source_table="fund_disbursements", source="test",
-                         records=[row], bundle_day=day)
-        assert _load(engine, batch.batch_id)["loaded"] == 1
-    assert _count(engine, "SELECT COUNT(*) FROM fund_disbursement") == 2
-    assert _count(engine, "SELECT COUNT(*) FROM payload") == 1
+def _bundle(engine, day, rows) -> dict:
+    with engine.begin() as conn:
+        batch = land(conn, run_date=D, source_table="fund_disbursements", source="test",
+                     records=rows, bundle_day=day)
+    return _load(engine, batch.batch_id)
 
 
-def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine):
-    from wageguard.validate import BatchRejected
-
-    records = [project(n, contract_amount="n/a") for n in range(1, 25)] + [project(30)]
-    batch_id = _land(engine, "projects", records)
-    with pytest.raises(BatchRejected, match="24 of 25 records quarantined"):
-        _load(engine, batch_id)
-    assert _count(engine, "SELECT COUNT(*) FROM project_version") == 0
-    assert _count(engine, "SELECT COUNT(*) FROM stage_run") == 0
+def _valid_in(engine, day) -> list[tuple]:
     with engine.connect() as conn:
-        status = conn.execute(text("SELECT status, quarantined, validation_results FROM "
-                                   "load_batch WHERE batch_id = :b"), {"b": batch_id}).one()
-        kept = conn.execute(text(
-            "SELECT q.reasons, q.payload = l.payload AS as_landed FROM quarantine q "
-            "JOIN landing_record l ON l.batch_id = q.batch_id AND l.ordinal = q.ordinal")).all()
-    assert (status.status, status.quarantined) == ("rejected", 24)
-    results = {kind: result for kind, kwargs, _success, result, severity
-               in json.loads(status.validation_results)
-               if kwargs.get("column") == "contract_amount" and severity == "critical"}
-    assert results["expect_column_values_to_match_regex"]["unexpected_count"] == 24
-    assert len(kept) == 24 and all(row.as_landed for row in kept)
-    assert all("expect_column_values_to_match_regex(contract_amount)" in row.reasons
-               for row in kept)
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT month, labour_fen FROM fund_disbursement WHERE bundle_day <= :d "
+            "AND (valid_to IS NULL OR valid_to > :d) ORDER BY month"), {"d": day})]
+
+
+def test_a_bundle_keeps_what_changed_and_its_rows_stay_valid_while_unchanged(engine):
+    def row(month, labour):
+        return {"项目代码": "2025-150203-47-01-000001", "拨付月份": month,
+                "计划拨付金额": "100", "实际拨付金额": "80.5", "其中人工费用": labour}
+
+    day1, day2, day3 = (dt.date(2026, 11, d) for d in (18, 19, 20))
+    first = _bundle(engine, day1, [row("202509", "1"), row("202510", "2"), row("202511", "3")])
+    again = _bundle(engine, day2, [row("202509", "1"), row("202510", "2"), row("202511", "3")])
+    moved = _bundle(engine, day3, [row("202509", "1"), row("202510", "5"), row("202512", "4")])
+    assert (first["loaded"], again["loaded"], again["unchanged"]) == (3, 0, 3)
+    assert (moved["pulled"], moved["loaded"], moved["unchanged"]) == (3, 2, 1)
+    assert _count(engine, "SELECT COUNT(*) FROM fund_disbursement") == 5, "the change, kept"
+    assert _valid_in(engine, day2) == [("2025-09", 10000_00), ("2025-10", 20000_00),
+                                       ("2025-11", 30000_00)]
+    assert _valid_in(engine, day3) == [("2025-09", 10000_00), ("2025-10", 50000_00),
+                                       ("2025-12", 40000_00)]
+    older = _bundle(engine, day2, [row("202509", "9")])
+    assert (older["loaded"], older["unchanged"]) == (0, 1), "an older bundle moves nothing"
+    assert _valid_in(engine, day3)[0] == ("2025-09", 10000_00)
 
 
 def test_a_pull_whose_source_renamed_a_rule_field_loads_nothing(engine):

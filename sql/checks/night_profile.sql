@@ -64,15 +64,19 @@ SELECT 'list_entries', 'rows', CAST(COUNT(*) AS DOUBLE PRECISION)
 FROM night_list_entry WHERE run_date = :run_date
 UNION ALL
 SELECT 'investment_projects', 'rows', CAST(COUNT(*) AS DOUBLE PRECISION)
-FROM investment_project WHERE bundle_day = :bundle_day
+FROM investment_project
+WHERE bundle_day <= :bundle_day AND (valid_to IS NULL OR valid_to > :bundle_day)
 UNION ALL
 SELECT 'investment_projects', 'government_share',
        AVG(CASE WHEN government_invested = 1 THEN 1.0 ELSE 0.0 END)
-FROM investment_project WHERE bundle_day = :bundle_day
+FROM investment_project
+WHERE bundle_day <= :bundle_day AND (valid_to IS NULL OR valid_to > :bundle_day)
 UNION ALL
 SELECT 'fund_disbursements', 'rows', CAST(COUNT(*) AS DOUBLE PRECISION)
-FROM fund_disbursement WHERE bundle_day = :bundle_day
+FROM fund_disbursement
+WHERE bundle_day <= :bundle_day AND (valid_to IS NULL OR valid_to > :bundle_day)
 UNION ALL
 SELECT 'fund_disbursements', 'zero_share:labour_fen',
        AVG(CASE WHEN labour_fen IS NULL OR labour_fen = 0 THEN 1.0 ELSE 0.0 END)
-FROM fund_disbursement WHERE bundle_day = :bundle_day
+FROM fund_disbursement
+WHERE bundle_day <= :bundle_day AND (valid_to IS NULL OR valid_to > :bundle_day)

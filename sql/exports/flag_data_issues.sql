@@ -50,11 +50,13 @@ evidence (project_id, rule, source_table, payload_hash) AS (
     JOIN night_list_entry r ON r.run_date = :run_date AND r.credit_code = p.credit_code
     UNION ALL
     SELECT l.project_id, l.rule, 'investment_projects', r.payload_hash FROM link l
-    JOIN investment_project r ON r.bundle_day = :bundle_day
+    JOIN investment_project r ON r.bundle_day <= :bundle_day
+         AND (r.valid_to IS NULL OR r.valid_to > :bundle_day)
          AND r.code_normalised = l.investment_code
     UNION ALL
     SELECT l.project_id, l.rule, 'fund_disbursements', r.payload_hash FROM link l
-    JOIN fund_disbursement r ON r.bundle_day = :bundle_day
+    JOIN fund_disbursement r ON r.bundle_day <= :bundle_day
+         AND (r.valid_to IS NULL OR r.valid_to > :bundle_day)
          AND r.code_normalised = l.investment_code
 )
 SELECT e.project_id, e.rule, w.source_table, w.column_name, w.expectation

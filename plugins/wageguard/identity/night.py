@@ -73,7 +73,8 @@ def link_projects(conn: Connection, run_date: dt.date, bundle_day: dt.date | Non
         for r in conn.execute(
             text(
                 "SELECT DISTINCT code_normalised FROM investment_project "
-                "WHERE bundle_day = :b AND code_normalised IS NOT NULL"
+                "WHERE bundle_day <= :b AND (valid_to IS NULL OR valid_to > :b) "
+                "AND code_normalised IS NOT NULL"
             ),
             {"b": bundle_day},
         )

@@ -24,11 +24,12 @@ _RECORDS = (
 
 _INVESTMENT_PROJECT = (
     "SELECT investment_code AS record_key, payload_hash FROM investment_project "
-    "WHERE bundle_day = :b AND code_normalised = :c"
+    "WHERE bundle_day <= :b AND (valid_to IS NULL OR valid_to > :b) AND code_normalised = :c"
 )
 _DISBURSEMENTS = (
     "SELECT month AS record_key, payload_hash FROM fund_disbursement "
-    "WHERE bundle_day = :b AND code_normalised = :c ORDER BY month"
+    "WHERE bundle_day <= :b AND (valid_to IS NULL OR valid_to > :b) AND code_normalised = :c "
+    "ORDER BY month"
 )
 
 

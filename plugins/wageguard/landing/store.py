@@ -151,15 +151,21 @@ def read_batch(conn: Connection, batch_id: str) -> Batch:
     )
 
 
-def landed_records(conn: Connection, batch: Batch,
-                   chunk: int) -> Iterator[tuple[list[int], list[str], list]]:
+def landed_records(conn: Connection, batch: Batch, chunk: int,
+                   unless_current_in: str | None = None
+                   ) -> Iterator[tuple[list[int], list[str], list]]:
     """The batch's landed records in pull order, about `chunk` at a time, each
     chunk as (ordinals in the pull, payload hashes, records); a bundle row whose
-    payload was already held is read from `payload`."""
+    payload was already held is read from `payload`. `unless_current_in` names
+    a bundle table whose rows still valid need not be read again."""
+    current = (f"AND NOT EXISTS (SELECT 1 FROM {unless_current_in} v WHERE "
+               "v.payload_hash = l.payload_hash AND v.valid_to IS NULL) "
+               if unless_current_in else "")
     select = text(
         "SELECT l.ordinal, l.payload_hash, COALESCE(l.payload, p.payload) FROM landing_record l "
         "LEFT JOIN payload p ON l.payload IS NULL AND p.payload_hash = l.payload_hash "
-        "WHERE l.batch_id = :b AND l.ordinal >= :lo AND l.ordinal < :hi ORDER BY l.ordinal"
+        f"WHERE l.batch_id = :b AND l.ordinal >= :lo AND l.ordinal < :hi {current}"
+        "ORDER BY l.ordinal"
     )
     for lo in range(0, batch.pulled, chunk):
         rows = conn.execute(select, {"b": batch.batch_id, "lo": lo, "hi": lo + chunk}).all()

@@ -19,7 +19,7 @@ from functools import cache
 from sqlalchemy import Connection, Engine, inspect, text
 
 from wageguard.landing.store import Batch, landed_records, now_text, read_batch
-from wageguard.tables import BY_NAME
+from wageguard.tables import BY_NAME, SourceTable
 from wageguard.validate import BatchRejected, BatchValidation
 from wageguard.validate.batch import CHUNK
 from wageguard.validate.split import ChunkVerdict, Rejection
@@ -32,10 +32,11 @@ from wageguard.warehouse.bulk import (
 from wageguard.warehouse.night import stage_seconds
 from wageguard.warehouse.sqlfiles import execute_many
 from wageguard.warehouse.typed import typed_columns
+from wageguard.warehouse.values import as_date
 
 log = logging.getLogger(__name__)
 
-_META = ("payload_hash", "batch_id", "loaded_at", "bundle_day")
+_META = ("payload_hash", "batch_id", "loaded_at", "bundle_day", "valid_to")
 _CHANGE_COLUMNS = ("batch_id", "record_key", "column_name", "before_value", "after_value",
                    "kind")
 _WARNING_COLUMNS = ("source_table", "payload_hash", "expectation", "column_name", "severity",
@@ -71,17 +72,24 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
             log.info("batch %s was loaded before: %s", batch_id, done)
             return {"batch_id": batch_id, **done}
         batch = read_batch(conn, batch_id)
-        validation = BatchValidation(BY_NAME[batch.source_table])
+        spec = BY_NAME[batch.source_table]
+        bundle = _bundle_plan(conn, batch) if spec.system == "devreform" else None
+        validation = BatchValidation(spec)
         # Validation numbers the records it is given; where each sits in the pull.
         ordinals = array("q")
-        with bulk_work():
-            for at, hashes, records in landed_records(conn, batch, CHUNK):
-                ordinals.extend(at)
-                validation.add(records, hashes)
-    table, spec = batch.source_table, BY_NAME[batch.source_table]
+        if bundle != "held":
+            with bulk_work():
+                for at, hashes, records in landed_records(
+                        conn, batch, CHUNK, spec.version_table if bundle else None):
+                    ordinals.extend(at)
+                    validation.add(records, hashes)
+    table = batch.source_table
+    # Records served again as held were not read: a REST pull did not land them,
+    # a bundle's rows still valid need no second look.
+    unchanged = batch.unchanged if bundle is None else batch.pulled - validation.pulled
     full_pull = batch.watermark_from is None
     # A full pull of what the warehouse already holds, served again, is not empty.
-    allow_empty = not (full_pull and spec.never_empty) or batch.unchanged > 0
+    allow_empty = not (full_pull and spec.never_empty) or unchanged > 0
     columns = _columns(engine, spec.version_table)  # reflection uses a connection of its own
     seconds = {"validate": time.monotonic() - started, "load": 0.0}
     try:
@@ -104,7 +112,9 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
                     seconds["load"] += time.monotonic() - step
             validation.judge(float(max_bad_share), min_rows_for_share, allow_empty)
             step = time.monotonic()
-            counts = _record_loaded(conn, batch, validation)
+            if bundle == "newer":
+                _close_bundle_rows(conn, batch, spec)
+            counts = _record_loaded(conn, batch, validation, unchanged)
             refresh_statistics(conn, [writer.target])
         seconds["load"] += time.monotonic() - step  # the commit included
     except BatchRejected:
@@ -139,7 +149,9 @@ class _VersionWriter:
 
     def __init__(self, conn: Connection, batch: Batch, columns: tuple[str, ...],
                  ordinals: array):
-        self.conn, self.batch, self.columns, self.ordinals = conn, batch, columns, ordinals
+        self.conn, self.batch, self.ordinals = conn, batch, ordinals
+        # A bundle's new row is valid until a later bundle no longer carries it.
+        self.columns = tuple(c for c in columns if c != "valid_to")
         self.spec = BY_NAME[batch.source_table]
         self.target = self.spec.version_table
         self.data_columns = [c for c in columns if c not in _META]
@@ -193,11 +205,37 @@ def _quarantine(conn: Connection, batch: Batch, rejections: list[Rejection],
           "b": batch.batch_id, "o": ordinals[r.position]} for r in rejections])
 
 
-def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation) -> dict:
+def _bundle_plan(conn: Connection, batch: Batch) -> str:
+    """A bundle newer than every bundle loaded moves its rows' validity on
+    ("newer"); an older or the same one is already told by it ("held")."""
+    newest = as_date(conn.execute(text(
+        "SELECT MAX(bundle_day) FROM load_batch WHERE source_table = :t AND status = 'loaded'"),
+        {"t": batch.source_table}).scalar())
+    if newest is None or (batch.bundle_day is not None and batch.bundle_day > newest):
+        return "newer"
+    log.warning("%s bundle %s is not newer than %s, the newest loaded: its rows are held "
+                "as the loaded bundles tell them", batch.source_table, batch.bundle_day, newest)
+    return "held"
+
+
+def _close_bundle_rows(conn: Connection, batch: Batch, spec: SourceTable) -> None:
+    """Rows valid until this bundle that it no longer carries as they were: a row
+    gone, changed (its key comes again in this bundle), or now quarantined."""
+    t = spec.version_table
+    again = " AND ".join(f"n.{column} = {t}.{column}" for column in spec.key)
+    conn.execute(text(
+        f"UPDATE {t} SET valid_to = :day WHERE valid_to IS NULL AND bundle_day < :day AND ("
+        "payload_hash NOT IN (SELECT payload_hash FROM landing_record WHERE batch_id = :b) "
+        f"OR EXISTS (SELECT 1 FROM {t} n WHERE n.bundle_day = :day AND {again}))"),
+        {"day": batch.bundle_day, "b": batch.batch_id})
+
+
+def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation,
+                   unchanged: int) -> dict:
     summary = validation.summary
     counts = {key: summary[key] for key in ("quarantined", "superseded", "warned")}
-    counts |= {"pulled": batch.pulled, "unchanged": batch.unchanged, "loaded": summary["good"]}
-    if summary["pulled"] + batch.unchanged != batch.pulled or batch.pulled != (
+    counts |= {"pulled": batch.pulled, "unchanged": unchanged, "loaded": summary["good"]}
+    if summary["pulled"] + unchanged != batch.pulled or batch.pulled != (
         counts["loaded"] + counts["quarantined"] + counts["superseded"] + counts["unchanged"]
     ):
         raise ReconciliationError(
@@ -208,10 +246,10 @@ def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation) 
         )
     conn.execute(
         text("UPDATE load_batch SET loaded = :l, quarantined = :q, superseded = :s, "
-             "warned = :w, status = 'loaded', loaded_at = :at, validation_summary = :v, "
-             "validation_results = :r WHERE batch_id = :b"),
+             "warned = :w, unchanged = :u, status = 'loaded', loaded_at = :at, "
+             "validation_summary = :v, validation_results = :r WHERE batch_id = :b"),
         {"l": counts["loaded"], "q": counts["quarantined"], "s": counts["superseded"],
-         "w": summary["warned"],
+         "w": summary["warned"], "u": unchanged,
          "at": now_text(), "v": json.dumps(summary, ensure_ascii=False, default=str),
          "r": validation.results_json(), "b": batch.batch_id},
     )

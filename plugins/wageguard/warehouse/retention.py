@@ -72,7 +72,7 @@ def apply_retention(conn: Connection, run_date: dt.date, days: int) -> dict[str,
         if table.system == "devreform":
             if oldest.bundle_day is not None:
                 dropped[table.version_table] = conn.execute(text(
-                    f"DELETE FROM {table.version_table} WHERE bundle_day < :b"),
+                    f"DELETE FROM {table.version_table} WHERE valid_to <= :b"),
                     {"b": oldest.bundle_day}).rowcount
         else:
             dropped[table.version_table] = conn.execute(
