@@ -142,6 +142,31 @@ def test_a_bundle_keeps_what_changed_and_its_rows_stay_valid_while_unchanged(eng
     assert _valid_in(engine, day3)[0] == ("2025-09", 10000_00)
 
 
+def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine):
+    from wageguard.validate import BatchRejected
+
+    records = [project(n, contract_amount="n/a") for n in range(1, 25)] + [project(30)]
+    batch_id = _land(engine, "projects", records)
+    with pytest.raises(BatchRejected, match="24 of 25 records quarantined"):
+        _load(engine, batch_id)
+    assert _count(engine, "SELECT COUNT(*) FROM project_version") == 0
+    assert _count(engine, "SELECT COUNT(*) FROM stage_run") == 0
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status, quarantined, validation_results FROM "
+                                   "load_batch WHERE batch_id = :b"), {"b": batch_id}).one()
+        kept = conn.execute(text(
+            "SELECT q.reasons, q.payload = l.payload AS as_landed FROM quarantine q "
+            "JOIN landing_record l ON l.batch_id = q.batch_id AND l.ordinal = q.ordinal")).all()
+    assert (status.status, status.quarantined) == ("rejected", 24)
+    results = {kind: result for kind, kwargs, _success, result, severity
+               in json.loads(status.validation_results)
+               if kwargs.get("column") == "contract_amount" and severity == "critical"}
+    assert results["expect_column_values_to_match_regex"]["unexpected_count"] == 24
+    assert len(kept) == 24 and all(row.as_landed for row in kept)
+    assert all("expect_column_values_to_match_regex(contract_amount)" in row.reasons
+               for row in kept)
+
+
 def test_a_pull_whose_source_renamed_a_rule_field_loads_nothing(engine):
     from wageguard.validate import BatchRejected
 
