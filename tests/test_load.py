@@ -137,9 +137,15 @@ def test_a_bundle_keeps_what_changed_and_its_rows_stay_valid_while_unchanged(eng
                                        ("2025-11", 30000_00)]
     assert _valid_in(engine, day3) == [("2025-09", 10000_00), ("2025-10", 50000_00),
                                        ("2025-12", 40000_00)]
+    bad = row("202601", "待定")
+    quarantined = _bundle(engine, day3 + dt.timedelta(days=1), [row("202509", "1"), bad])
+    kept_out = _bundle(engine, day3 + dt.timedelta(days=2), [row("202509", "1"), bad])
+    assert (quarantined["quarantined"], kept_out["quarantined"], kept_out["unchanged"]) == (
+        1, 0, 2), "a row quarantined before is judged once"
     older = _bundle(engine, day2, [row("202509", "9")])
     assert (older["loaded"], older["unchanged"]) == (0, 1), "an older bundle moves nothing"
     assert _valid_in(engine, day3)[0] == ("2025-09", 10000_00)
+    assert _valid_in(engine, day3 + dt.timedelta(days=2)) == [("2025-09", 10000_00)]
 
 
 def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine):

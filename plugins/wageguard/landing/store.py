@@ -157,10 +157,12 @@ def landed_records(conn: Connection, batch: Batch, chunk: int,
     """The batch's landed records in pull order, about `chunk` at a time, each
     chunk as (ordinals in the pull, payload hashes, records); a bundle row whose
     payload was already held is read from `payload`. `unless_current_in` names
-    a bundle table whose rows still valid need not be read again."""
+    a bundle table: a row it holds as still valid, or one quarantined before,
+    was judged already and is not read again."""
     current = (f"AND NOT EXISTS (SELECT 1 FROM {unless_current_in} v WHERE "
                "v.payload_hash = l.payload_hash AND v.valid_to IS NULL) "
-               if unless_current_in else "")
+               "AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.source_table = :t "
+               "AND q.payload_hash = l.payload_hash) " if unless_current_in else "")
     select = text(
         "SELECT l.ordinal, l.payload_hash, COALESCE(l.payload, p.payload) FROM landing_record l "
         "LEFT JOIN payload p ON l.payload IS NULL AND p.payload_hash = l.payload_hash "
@@ -168,7 +170,8 @@ def landed_records(conn: Connection, batch: Batch, chunk: int,
         "ORDER BY l.ordinal"
     )
     for lo in range(0, batch.pulled, chunk):
-        rows = conn.execute(select, {"b": batch.batch_id, "lo": lo, "hi": lo + chunk}).all()
+        rows = conn.execute(select, {"b": batch.batch_id, "lo": lo, "hi": lo + chunk,
+                                     "t": batch.source_table}).all()
         if rows:
             # One parse for the chunk: a JSON array of the payloads as landed.
             yield ([r[0] for r in rows], [r[1] for r in rows],
