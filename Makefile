@@ -1,7 +1,8 @@
 # The two commands of the README, each doing its own set-up on a fresh machine.
 #   make demo   run one night end to end on the embedded warehouse (3,000 projects)
 #   make test   run the test suite (starts the local PostgreSQL if it is down,
-#               installs headless Chromium if missing)
+#               installs headless Chromium if missing): both lanes
+#   make test-fast  the fast lane alone (given rows in, rows out; no whole night)
 #   make bench  the province-scale benchmark (docs/benchmarks.md), e.g.
 #               make bench ARGS="--projects 5000 20000 50000 --backend sqlite postgresql"
 
@@ -10,7 +11,7 @@ PYTHON ?= python3
 # uv lives in a small venv of its own, so the set-up needs nothing but Python.
 UV := .tools/bin/uv
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test test-fast lint bench
 .DEFAULT_GOAL := demo
 
 $(UV):
@@ -29,6 +30,11 @@ demo: setup
 test: setup
 	scripts/prepare-test-machine
 	.venv/bin/pytest $(ARGS)
+
+# The fast lane alone: marts, rules, normalisation, identity; under a minute.
+test-fast: setup
+	scripts/prepare-test-machine
+	.venv/bin/pytest -m unit $(ARGS)
 
 bench: setup
 	.venv/bin/wageguard bench $(ARGS)

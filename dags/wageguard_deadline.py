@@ -33,6 +33,10 @@ from wageguard.plan import (
 def wageguard_deadline():
     @task
     def night_published(**context) -> str:
+        """Passes with the time night D was first published; fails if it was not
+        published by the deadline, whatever kept it back. After one quick second
+        look the failure is alerted: open the wageguard_nightly run of night D
+        (still running, failed, paused or never started?) and re-run it."""
         from wageguard import pipeline
         from wageguard.alerts import check_published
 

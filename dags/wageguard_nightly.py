@@ -8,6 +8,7 @@ can be re-run alone."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 from wageguard.plan import (
@@ -23,8 +24,17 @@ from wageguard.plan import (
     run_date_of,
     task_defaults,
 )
+from wageguard.task_errors import fail_fast
 
 OUTPUTS = Asset("wageguard://outputs/nightly")
+
+
+def stage(**task_args):
+    """@task for a stage of the night: its docstring is its doc in the UI (which
+    @task gives only to unmapped tasks), and a failure that a retry cannot cure
+    fails it at once (wageguard.task_errors)."""
+    return lambda function: task(doc_md=inspect.getdoc(function), **task_args)(
+        fail_fast()(function))
 
 
 @dag(
@@ -40,14 +50,26 @@ OUTPUTS = Asset("wageguard://outputs/nightly")
     doc_md=__doc__,
 )
 def wageguard_nightly():
-    @task
+    @stage()
     def prepare_warehouse() -> int:
+        """Before anything is pulled: refuses a validation suite that the validator
+        cannot honour exactly (the task fails at once, naming the suite and the
+        option), then brings the warehouse's schema up to the newest revision in one
+        transaction, so a failed upgrade leaves it as it was."""
         from wageguard import pipeline
 
         return pipeline.prepare_warehouse()
 
-    @task(max_active_tis_per_dagrun=3, pool=SOURCE_POOL)
+    @stage(max_active_tis_per_dagrun=3, pool=SOURCE_POOL,
+           map_index_template="{{ task.op_kwargs['feed'] }}")
     def extract(feed: str, **context) -> dict:
+        """Pulls one feed (a REST table of the housing or credit system, or the
+        dev-reform bundle) as its source holds it now and lands it as a new batch
+        of night D; each pull takes a slot of the source pool. A source down or
+        overloaded is retried; a refused redirect, credentials refused over plain
+        HTTP or a 401/403 fail the task at once: fix the connection the error
+        names. Without a complete dev-reform bundle the night goes on and GI1 is
+        not evaluated."""
         from airflow.sdk import Connection
         from wageguard import pipeline
         from wageguard.sources.config import from_connection
@@ -55,32 +77,58 @@ def wageguard_nightly():
         conn = Connection.get(CONNECTION_OF_SYSTEM[SYSTEM_OF_FEED[feed]])
         return pipeline.extract(feed, run_date_of(context), from_connection(conn))
 
-    @task
+    @stage(map_index_template="{{ task.op_kwargs['extracted']['feed'] }}")
     def validate_and_load(extracted: dict) -> list[dict]:
+        """Validates one feed's landed batches against their tables' suites and
+        loads them: good records become versions, bad ones go to quarantine with
+        their reasons, and the log names the checks they failed most. A pull that
+        looks broken as a whole (too large a share quarantined, a field gone, a
+        table empty) is rejected: nothing of it is loaded and the task fails at
+        once with the top reasons."""
         from wageguard import pipeline
+        from wageguard.task_errors import log_failed_checks
 
-        return pipeline.validate_and_load(extracted["batch_ids"])
+        loaded = pipeline.validate_and_load(extracted["batch_ids"])
+        log_failed_checks(extracted["batch_ids"])
+        return loaded
 
-    @task
+    @stage()
     def build_night(**context) -> dict:
+        """Takes the warehouse for night D (one night at a time) and builds its
+        snapshot: the versions it may see by its knowledge cutoff, who is who
+        (parties, project links) and the required deposits. A night later than
+        today, or one never published that is run after a later night, fails the
+        task at once."""
         from wageguard import pipeline
 
         return pipeline.build_night(run_date_of(context))
 
-    @task
+    @stage()
     def evaluate_rules(view: dict) -> dict:
+        """Holds night D's snapshot against the last published night's, then
+        evaluates the rules and writes the night's flags, counted per rule. Sources
+        that drifted beyond the thresholds stop the night here and fail the task at
+        once; nothing is published until the drift is explained or accepted."""
         from wageguard import pipeline
 
         return pipeline.evaluate(view)
 
-    @task
+    @stage()
     def ingest_dispositions(**context) -> dict:
+        """Records the dispositions (处置) in the workbooks inspectors filled in and
+        dropped into the inbox since the last run, oldest first, each workbook whole
+        or not at all; an exemption date is judged against night D. A refused
+        workbook moves to rejected/ with an errors file saying what to correct."""
         from wageguard import pipeline
 
         return pipeline.ingest_dispositions(run_date_of(context))
 
-    @task(outlets=[OUTPUTS])
+    @stage(outlets=[OUTPUTS])
     def export(view: dict, extracted: list[dict]) -> dict:
+        """Writes and publishes night D's outputs, swapped in whole: the flags,
+        the district workbooks, the signed blacklist, the board, the Data Docs
+        and run_report.json; then drops earlier nights' snapshots and what is past
+        the retention horizon. Publishing ends the night's hold on the warehouse."""
         from airflow.sdk import Connection
         from airflow.sdk.exceptions import AirflowNotFoundException
         from wageguard import pipeline
@@ -91,8 +139,12 @@ def wageguard_nightly():
             signing_key = None
         return pipeline.export(view, list(extracted), signing_key)
 
-    @task
+    @stage()
     def deliver(**context) -> dict:
+        """E-mails night D's district lists to the inspectors on the roster through
+        the wageguard_smtp connection (without it the lists are published but not
+        e-mailed). What went out is never sent twice; a failed send, or a district
+        with flags and nobody on the roster, fails the task once all is recorded."""
         import logging
 
         from airflow.sdk import Connection

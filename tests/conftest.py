@@ -14,6 +14,25 @@ PG_URL = os.environ.get(
     "WAGEGUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/wageguard_test"
 )
 
+# The fast lane (`make test-fast`, `pytest -m unit`): given rows in, rows or
+# verdicts out, no whole night, no Airflow, no source servers. Everything else
+# is the integration lane; `make test` runs both.
+UNIT_MODULES = frozenset({
+    "test_data_quality_doc", "test_deposit", "test_identity", "test_marts", "test_normalise",
+    "test_normalise_quick", "test_registry", "test_rules_sql", "test_suite_checks",
+    "test_validate",
+})
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "unit: the fast lane: no whole night, no Airflow")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.module.__name__ in UNIT_MODULES:
+            item.add_marker(pytest.mark.unit)
+
 
 @pytest.fixture(scope="session")
 def airflow_env(tmp_path_factory):

@@ -1,7 +1,7 @@
 """Alerts to the data engineers: a task failed for good (the deadline watchdog's
 included, when night D is not published by 07:00) reaches them by e-mail (a
-real local SMTP server) or by webhook (a real local HTTP server) through the
-wageguard_alerts connection."""
+real local SMTP server) or by webhook (a real local HTTP server) through
+Airflow's notifiers, on the wageguard_alerts connection."""
 
 from __future__ import annotations
 
@@ -60,30 +60,55 @@ def webhook():
     server.server_close()
 
 
-def _hook_connection(server, **extra):
-    return SimpleNamespace(conn_type="http", host="127.0.0.1", port=server.server_port,
-                           schema="http", login=None, password=TOKEN,
-                           extra=json.dumps({"path": "/alerts", **extra}))
+@pytest.fixture
+def channel(monkeypatch, airflow_env):
+    """Sets the wageguard_alerts connection, in Airflow's JSON form."""
+    return lambda **conn: monkeypatch.setenv(CONNECTION_ENV, json.dumps(conn))
 
 
-def test_a_failed_task_is_mailed_to_every_engineer(mail_server):
-    conn = SimpleNamespace(
-        conn_type="smtp", host="127.0.0.1", port=mail_server.port, schema=None, login=None,
-        password=None, extra=json.dumps({"from": "wageguard@rsj.example", "starttls": False,
-                                         "to": "ops@rsj.example, oncall@rsj.example",
-                                         "retry_delay_seconds": 0.01}))
-    send_alert(conn, failure_alert(_failure_context()))
+def _hook(server) -> dict:
+    return {"conn_type": "http", "host": f"http://127.0.0.1:{server.server_port}/alerts",
+            "password": TOKEN}
+
+
+def _mail(server, **extra) -> dict:
+    return {"conn_type": "smtp", "host": "127.0.0.1", "port": server.port,
+            "extra": {"from_email": "wageguard@rsj.example", "disable_ssl": True,
+                      "disable_tls": True, **extra}}
+
+
+def test_a_failed_task_is_mailed_to_every_engineer(mail_server, channel):
+    channel(**_mail(mail_server, to="ops@rsj.example, oncall@rsj.example"))
+    send_alert(failure_alert(_failure_context()))
     ((recipients, message, _),) = mail_server.received
     assert sorted(recipients) == ["oncall@rsj.example", "ops@rsj.example"]
+    assert message["From"] == "wageguard@rsj.example"
     assert message["Subject"].strip() == ("[wageguard] wageguard_nightly: task extract[3] failed "
-                                  "(scheduled__2026-11-22)")
-    body = message.get_content()
+                                          "(scheduled__2026-11-22)")
+    body = message.get_body(("html",)).get_content()
     assert "2026-11-22 01:00 CST" in body and "try 3" in body
     assert "ConnectionError: housing API unreachable" in body
 
 
-def test_a_failure_is_posted_to_the_webhook_with_its_token(webhook):
-    send_alert(_hook_connection(webhook), failure_alert(_failure_context()))
+def test_a_mapped_task_is_named_by_its_feed():
+    context = _failure_context()
+    context["ti"].rendered_map_index = "credit_enterprises"
+    assert "task extract[credit_enterprises] failed" in failure_alert(context).subject
+
+
+def test_the_mail_shows_the_error_as_text_not_markup(mail_server, channel):
+    channel(**_mail(mail_server, to="ops@rsj.example"))
+    context = _failure_context()
+    context["exception"] = ValueError("<script>x</script> {{ ti.xcom_pull() }}")
+    send_alert(failure_alert(context))
+    ((_, message, _),) = mail_server.received
+    body = message.get_body(("html",)).get_content()
+    assert "&lt;script&gt;x&lt;/script&gt; {{ ti.xcom_pull() }}" in body
+
+
+def test_a_failure_is_posted_to_the_webhook_with_its_token(webhook, channel):
+    channel(**_hook(webhook))
+    send_alert(failure_alert(_failure_context()))
     ((headers, payload),) = webhook.received
     assert headers["Authorization"] == f"Bearer {TOKEN}"
     assert payload["subject"].startswith("[wageguard] wageguard_nightly: task extract[3] failed")
@@ -91,34 +116,29 @@ def test_a_failure_is_posted_to_the_webhook_with_its_token(webhook):
     assert payload["run_id"] == "scheduled__2026-11-22"
 
 
-def test_a_webhook_that_refuses_is_an_error_not_silence(webhook):
+def test_a_webhook_that_refuses_is_an_error_not_silence(webhook, channel):
     webhook.status = 500
+    channel(**_hook(webhook))
     with pytest.raises(AlertNotSent, match="answered 500"):
-        send_alert(_hook_connection(webhook), failure_alert(_failure_context()))
+        send_alert(failure_alert(_failure_context()))
 
 
-def test_no_token_goes_over_plain_http_to_another_host():
-    conn = SimpleNamespace(conn_type="http", host="hooks.example.org", port=80, schema="http",
-                           login=None, password=TOKEN, extra="{}")
+def test_no_token_goes_over_plain_http_to_another_host(channel):
+    channel(conn_type="http", host="hooks.example.org", port=80, schema="http",
+            password=TOKEN)
     with pytest.raises(InsecureSourceError, match="plain HTTP"):
-        send_alert(conn, failure_alert(_failure_context()))
+        send_alert(failure_alert(_failure_context()))
 
 
-def test_an_smtp_channel_without_recipients_says_what_to_add(mail_server):
-    conn = SimpleNamespace(conn_type="smtp", host="127.0.0.1", port=mail_server.port,
-                           schema=None, login=None, password=None,
-                           extra=json.dumps({"from": "wageguard@rsj.example"}))
+def test_an_smtp_channel_without_recipients_says_what_to_add(mail_server, channel):
+    channel(**_mail(mail_server))
     with pytest.raises(AlertNotSent, match='"to"'):
-        send_alert(conn, failure_alert(_failure_context()))
+        send_alert(failure_alert(_failure_context()))
     assert mail_server.received == []
 
 
-def test_the_callback_finds_the_channel_in_airflows_connections(webhook, monkeypatch,
-                                                               airflow_env):
-    conn = _hook_connection(webhook)
-    monkeypatch.setenv(CONNECTION_ENV, json.dumps({
-        "conn_type": "http", "host": conn.host, "port": conn.port, "schema": "http",
-        "password": TOKEN, "extra": json.loads(conn.extra)}))
+def test_the_callback_finds_the_channel_in_airflows_connections(webhook, channel):
+    channel(**_hook(webhook))
     task_failed(_failure_context())
     ((_, payload),) = webhook.received
     assert "task extract[3] failed" in payload["subject"]

@@ -15,8 +15,9 @@ from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.migrate import migrate
 from wageguard.warehouse.typed import CONVERSIONS
 
-# What loading adds to every stored version: which payload and pull it came from.
-LEDGER = {"payload_hash", "batch_id", "loaded_at", "bundle_day"}
+# What loading adds to every stored version: which payload and pull it came from,
+# and for a bundle row the bundles it is valid over.
+LEDGER = {"payload_hash", "batch_id", "loaded_at", "bundle_day", "valid_to"}
 
 
 @pytest.fixture(scope="module")

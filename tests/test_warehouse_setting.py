@@ -1,37 +1,89 @@
-"""The warehouse is chosen by one setting: a SQLAlchemy URL, or the
-wageguard_warehouse Airflow connection in either of its environment forms."""
+"""The warehouse is the wageguard_warehouse Airflow connection, read through
+Airflow's secrets backends with its extras kept, else WAGEGUARD_WAREHOUSE_URL,
+else the embedded SQLite file."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from conftest import PG_URL
-from sqlalchemy import make_url
-from wageguard.warehouse.engine import CONNECTION_ENV, DEFAULT_URL_ENV, make_engine, warehouse_url
+from conftest import PG_URL, _reset_postgres
+from sqlalchemy import make_url, text
+from wageguard.plan import WAREHOUSE_CONNECTION
+from wageguard.warehouse.engine import (
+    DEFAULT_URL_ENV,
+    make_engine,
+    url_of_connection,
+    warehouse_url,
+)
 from wageguard.warehouse.migrate import migrate
 
+CONNECTION_ENV = f"AIRFLOW_CONN_{WAREHOUSE_CONNECTION.upper()}"
+EXTRA = {"sslmode": "disable", "application_name": "wageguard-night", "connect_timeout": 5}
 
-def _airflow_forms(url: str) -> dict[str, str]:
+
+def _airflow_forms(url: str, extra: dict) -> dict[str, str]:
     parts = make_url(url)
-    uri = parts.set(drivername="postgres").render_as_string(hide_password=False)
+    uri = parts.set(drivername="postgres", query={k: str(v) for k, v in extra.items()})
     spec = {"conn_type": "postgres", "host": parts.host, "port": parts.port,
-            "login": parts.username, "password": parts.password, "schema": parts.database}
-    return {"uri": uri, "json": json.dumps(spec)}
+            "login": parts.username, "password": parts.password, "schema": parts.database,
+            "extra": extra}
+    return {"uri": uri.render_as_string(hide_password=False), "json": json.dumps(spec)}
+
+
+@pytest.fixture
+def no_setting(monkeypatch, airflow_env, tmp_path):
+    monkeypatch.delenv(CONNECTION_ENV, raising=False)
+    monkeypatch.delenv(DEFAULT_URL_ENV, raising=False)
+    monkeypatch.setenv("WAGEGUARD_HOME", str(tmp_path))
+    return monkeypatch
 
 
 @pytest.mark.parametrize("form", ["uri", "json"])
-def test_the_airflow_connection_reaches_the_postgresql_warehouse(form, monkeypatch):
-    monkeypatch.delenv(DEFAULT_URL_ENV, raising=False)
-    monkeypatch.setenv(CONNECTION_ENV, _airflow_forms(PG_URL)[form])
-    url = warehouse_url()
-    assert make_url(url).drivername == "postgresql+psycopg"
-    engine = make_engine(url)
-    assert migrate(engine) >= 1
-    assert engine.dialect.name == "postgresql"
+def test_the_airflow_connection_reaches_the_postgresql_warehouse_with_its_extras(form,
+                                                                               no_setting):
+    _reset_postgres(PG_URL)
+    no_setting.setenv(CONNECTION_ENV, _airflow_forms(PG_URL, EXTRA)[form])
+    url = make_url(warehouse_url())
+    assert url.drivername == "postgresql+psycopg"
+    assert dict(url.query) == {k: str(v) for k, v in EXTRA.items()}
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        assert migrate(engine) >= 1
+        with engine.connect() as conn:  # the extras reached libpq
+            assert conn.execute(text("SHOW application_name")).scalar() == "wageguard-night"
+    finally:
+        engine.dispose()
 
 
-def test_the_url_setting_wins_over_the_connection(monkeypatch, tmp_path):
-    monkeypatch.setenv(CONNECTION_ENV, _airflow_forms(PG_URL)["uri"])
-    monkeypatch.setenv(DEFAULT_URL_ENV, f"sqlite:///{tmp_path / 'w.db'}")
+@pytest.mark.parametrize("form", ["uri", "json"])
+def test_sslmode_verify_full_reaches_the_url(form):
+    extra = {"sslmode": "verify-full", "sslrootcert": "/etc/wageguard/ca.pem"}
+    url = make_url(url_of_connection(_airflow_forms(
+        "postgresql://wageguard:p%40ss@warehouse.example.gov.cn:5432/wageguard", extra)[form]))
+    assert (url.drivername, url.host, url.password) == (
+        "postgresql+psycopg", "warehouse.example.gov.cn", "p@ss")
+    assert dict(url.query) == extra
+
+
+def test_the_providers_own_extras_stay_out_of_the_url():
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+    from wageguard.warehouse.engine import _NOT_LIBPQ
+
+    assert _NOT_LIBPQ == PostgresHook.ignored_extra_options
+    url = url_of_connection(json.dumps({"conn_type": "postgres", "host": "h", "schema": "w",
+                                        "extra": {"cursor": "dictcursor", "sslmode": "require"}}))
+    assert dict(make_url(url).query) == {"sslmode": "require"}
+
+
+def test_a_warehouse_connection_of_another_type_is_refused():
+    with pytest.raises(ValueError, match="WAGEGUARD_WAREHOUSE_URL"):
+        url_of_connection(json.dumps({"conn_type": "sqlite", "host": "/tmp/w.db"}))
+
+
+def test_the_connection_wins_then_the_url_then_the_embedded_file(no_setting, tmp_path):
+    assert warehouse_url() == f"sqlite:///{tmp_path / 'var' / 'warehouse.db'}"
+    no_setting.setenv(DEFAULT_URL_ENV, f"sqlite:///{tmp_path / 'w.db'}")
     assert warehouse_url() == f"sqlite:///{tmp_path / 'w.db'}"
+    no_setting.setenv(CONNECTION_ENV, _airflow_forms(PG_URL, {})["uri"])
+    assert make_url(warehouse_url()).database == make_url(PG_URL).database

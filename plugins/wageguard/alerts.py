@@ -1,23 +1,29 @@
 """Telling the data engineers when a night fails or runs late.
 
 A task that has failed for good is reported on the channel of the
-`wageguard_alerts` Airflow connection (a night not published by 07:00
-Asia/Shanghai fails the watchdog DAG's task, so it is reported the same way):
-- conn_type smtp: an e-mail through that server (host, port, login, password;
-  extra {"from": ..., "to": "a@x, b@y"}), sent with the delivery mailer;
-- conn_type http: a JSON POST to a webhook (schema, host, port, extra
-  {"path": ...}; a token goes in `password` and is sent as a bearer token).
-`task_failed` is the callback the DAGs hand Airflow; the rest is plain Python."""
+`wageguard_alerts` Airflow connection, through the notifier of Airflow's
+provider for it (a night not published by 07:00 Asia/Shanghai fails the
+watchdog DAG's task, so it is reported the same way):
+- conn_type smtp: an e-mail, by the smtp provider's SmtpNotifier. The
+  connection is that provider's (host, port, login, password; extra
+  from_email, disable_ssl, disable_tls, timeout, retry_limit), with the
+  recipients in extra {"to": "a@x, b@y"};
+- conn_type http: a JSON POST to a webhook, by the http provider's
+  HttpNotifier, to the URL in host (or schema, host and port). A token in
+  `password` (no login) is sent as a bearer token, and only over https or to
+  this machine.
+`task_failed` is the callback the DAGs hand Airflow. It calls the notifiers'
+`notify`, not the notifiers themselves, which would render the alert's text
+(it quotes errors) as a Jinja template."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 from dataclasses import dataclass
-from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-from wageguard.delivery.settings import from_connection as smtp_settings
 from wageguard.plan import DAG_ID, DEADLINE, TIMEZONE
 from wageguard.sources.config import ConnectionLike, SourceConfig, connection_extra
 
@@ -54,8 +60,9 @@ def failure_alert(context: dict) -> Alert:
     """From the context Airflow gives a task's failure callback."""
     ti = context["ti"]
     run = context["dag_run"]
-    task = ti.task_id if getattr(ti, "map_index", -1) in (-1, None) else (
-        f"{ti.task_id}[{ti.map_index}]")
+    # A mapped task by its name (map_index_template: the feed), else its index.
+    label = getattr(ti, "rendered_map_index", None) or getattr(ti, "map_index", -1)
+    task = ti.task_id if label in (-1, None) else f"{ti.task_id}[{label}]"
     error = context.get("exception")
     return Alert(
         subject=f"[wageguard] {run.dag_id}: task {task} failed ({run.run_id})",
@@ -91,39 +98,41 @@ def _recipients(extra: dict) -> list[str]:
 
 
 def _email(conn: ConnectionLike, alert: Alert) -> None:
-    from wageguard.delivery.mailer import send
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    settings = smtp_settings(conn)
-    message = EmailMessage()
-    message["From"] = settings.sender
-    message["To"] = ", ".join(_recipients(connection_extra(conn)))
-    message["Subject"] = alert.subject
-    message.set_content(alert.body)
-    outcome = send(settings, message)
-    if not outcome.sent:
-        raise AlertNotSent(f"alert e-mail not sent after {outcome.attempts} attempts: "
-                           f"{outcome.error}")
+    # The body is text: shown as it is written, whatever it quotes from an error.
+    body = f'<pre style="white-space: pre-wrap">{html.escape(alert.body)}</pre>'
+    SmtpNotifier(smtp_conn_id=ALERT_CONNECTION, to=_recipients(connection_extra(conn)),
+                 subject=alert.subject, html_content=body).notify({})
 
 
 def _webhook(conn: ConnectionLike, alert: Alert) -> None:
-    import requests
+    from airflow.providers.http.notifications.http import HttpNotifier
+    from airflow.sdk.exceptions import AirflowException
 
-    extra = connection_extra(conn)
-    scheme = conn.schema or "https"
-    port = f":{conn.port}" if conn.port else ""
-    target = SourceConfig(f"{scheme}://{conn.host}{port}{extra.get('path', '')}",
-                          secret=conn.password or None,
-                          allow_plain_http=bool(extra.get("allow_plain_http", False)))
-    target.check_transport()
-    headers = {"Authorization": f"Bearer {target.secret}"} if target.secret else {}
-    answer = requests.post(target.location, json=alert.as_json(), headers=headers,
-                           timeout=WEBHOOK_TIMEOUT_SECONDS)
-    if not answer.ok:
-        raise AlertNotSent(f"the alert webhook answered {answer.status_code}: "
-                           f"{answer.text[:200]}")
+    token = conn.password if conn.password and not conn.login else None
+    notifier = HttpNotifier(
+        http_conn_id=ALERT_CONNECTION, json=alert.as_json(),
+        headers={"Authorization": f"Bearer {token}"} if token else None,
+        extra_options={"timeout": WEBHOOK_TIMEOUT_SECONDS})
+    SourceConfig(notifier.hook.url_from_endpoint(None), secret=conn.password or None
+                 ).check_transport()
+    try:
+        notifier.notify({})
+    except AirflowException as refused:  # the http provider's word for a status >= 400
+        raise AlertNotSent(f"the alert webhook answered {refused}") from refused
 
 
-def send_alert(conn: ConnectionLike, alert: Alert) -> None:
+def send_alert(alert: Alert) -> None:
+    """Sends `alert` on the wageguard_alerts channel; without one, logs it."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = Connection.get(ALERT_CONNECTION)
+    except AirflowNotFoundException:
+        log.error("no %s connection, so nobody was told: %s", ALERT_CONNECTION, alert.subject)
+        return
     kind = (conn.conn_type or "").lower()
     if kind in ("smtp", "email"):
         _email(conn, alert)
@@ -135,18 +144,7 @@ def send_alert(conn: ConnectionLike, alert: Alert) -> None:
     log.info("alert sent through %s: %s", ALERT_CONNECTION, alert.subject)
 
 
-def _send_through_connection(alert: Alert) -> None:
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    try:
-        conn = Connection.get(ALERT_CONNECTION)
-    except AirflowNotFoundException:
-        log.error("no %s connection, so nobody was told: %s", ALERT_CONNECTION, alert.subject)
-        return
-    send_alert(conn, alert)
-
-
 def task_failed(context: dict) -> None:
-    """Airflow's on_failure_callback: runs once a task has no retries left."""
-    _send_through_connection(failure_alert(context))
+    """Airflow's on_failure_callback: runs once a task has no retries left, or
+    at once when it failed for a reason no retry can cure."""
+    send_alert(failure_alert(context))

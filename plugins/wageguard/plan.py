@@ -18,8 +18,9 @@ CONNECTION_OF_SYSTEM = {
     "devreform": "devreform_exchange",
 }
 SIGNING_CONNECTION = "wageguard_signing"  # password: the Ed25519 private key (PEM)
-# Optional: the warehouse as an Airflow connection (a postgres URI); without it,
-# WAGEGUARD_WAREHOUSE_URL or the embedded SQLite file.
+# The warehouse, a postgres connection read through Airflow's secrets backends;
+# its extras (sslmode, ...) reach libpq. Without it, WAGEGUARD_WAREHOUSE_URL or
+# the embedded SQLite file (warehouse/engine.py).
 WAREHOUSE_CONNECTION = "wageguard_warehouse"
 
 # The nightly run starts at 01:00; inspectors start at 07:00, when a watchdog
@@ -42,7 +43,7 @@ def task_defaults(retries: int, retry_delay: dt.timedelta,
     """default_args of every wageguard DAG: its owner, its retries, how long a
     task may hang before it is failed (a stuck pull must not hold the night past
     the inspectors' morning), and the alert to the engineers once a task has no
-    retries left."""
+    retries left (a failure no retry can cure leaves none: wageguard.task_errors)."""
     from wageguard.alerts import task_failed  # alerts reads this module's constants
 
     return {"owner": "wageguard", "retries": retries, "retry_delay": retry_delay,
