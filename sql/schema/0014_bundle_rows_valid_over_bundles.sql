@@ -17,6 +17,11 @@ UPDATE fund_disbursement SET valid_to = (
     WHERE b.source_table = 'fund_disbursements' AND b.status = 'loaded'
       AND b.bundle_day > fund_disbursement.bundle_day);
 
+-- The rows of a bundle are found by code, then by the bundles they are valid
+-- over: GI1 and the links ask once per linked project.
+CREATE INDEX investment_project_code_valid ON investment_project (code_normalised, bundle_day);
+CREATE INDEX fund_disbursement_code_valid ON fund_disbursement (code_normalised, month);
+
 -- A new bundle is held against the rows still valid, by payload.
 CREATE INDEX investment_project_open ON investment_project (payload_hash, valid_to);
 CREATE INDEX fund_disbursement_open ON fund_disbursement (payload_hash, valid_to);
