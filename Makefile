@@ -11,7 +11,7 @@ PYTHON ?= python3
 # uv lives in a small venv of its own, so the set-up needs nothing but Python.
 UV := .tools/bin/uv
 
-.PHONY: setup demo test test-fast lint bench
+.PHONY: setup demo test test-fast lint typecheck bench
 .DEFAULT_GOAL := demo
 
 $(UV):
@@ -42,3 +42,6 @@ bench: setup
 lint: setup
 	.venv/bin/ruff check plugins dags tests
 	.venv/bin/ruff check --select AIR3 dags
+
+typecheck: setup
+	.venv/bin/mypy

@@ -34,7 +34,7 @@ def base_env(home: Path | None = None) -> dict[str, str]:
 def http_connection(url: str, *, secret: str | None, login: str | None = None) -> str:
     scheme, rest = url.split("://", 1)
     host, _, port = rest.rstrip("/").partition(":")
-    conn = {"conn_type": "http", "host": host, "schema": scheme}
+    conn: dict[str, str | int] = {"conn_type": "http", "host": host, "schema": scheme}
     if port:
         conn["port"] = int(port)
     if login:

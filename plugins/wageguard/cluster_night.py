@@ -452,6 +452,7 @@ def run_night_on_cluster(run_date: dt.date, cluster: Cluster, env: dict[str, str
         # A broker gone by now must not hide how the run ended.
         if cluster.executor == "celery" and not forget_queue(cluster.broker_url, queue):
             say(f"      the broker did not answer: queue {queue} is left on it")
+    assert run is not None, "the run was watched until it succeeded"
     return NightOnCluster(
         run_id=run_id, run_seconds=(run["end_date"] - run["start_date"]).total_seconds(),
         total_seconds=time.monotonic() - started, tasks=tasks)

@@ -90,11 +90,13 @@ def night_table(night: Night, title: str) -> list[str]:
 
 
 def baseline_table(result: Result) -> list[str]:
+    baseline = result.baseline
+    assert baseline is not None, "only a result measured with its baseline has the table"
     out = _header("the straightforward way, same world, same warehouse backend")
-    for stage in result.baseline["stages"]:
+    for stage in baseline["stages"]:
         out.append(_line(BASELINE_LABELS[stage["name"]], stage["seconds"], stage["rows"],
                          stage["peak_mb"]))
-    out.append(_line("baseline total", result.baseline_seconds(), 0, result.baseline["peak_mb"]))
+    out.append(_line("baseline total", result.baseline_seconds(), 0, baseline["peak_mb"]))
     return out
 
 
@@ -160,7 +162,8 @@ def targets(results: list[Result], province: int) -> list[Target]:
     def at(backend: str) -> Result | None:
         runs = sorted((r for r in results if r.backend == backend), key=lambda r: r.projects)
         exact = [r for r in runs if r.projects == province]
-        return (exact or runs or [None])[-1]
+        chosen = exact or runs
+        return chosen[-1] if chosen else None
 
     lite, pg = at("sqlite"), at("postgresql")
     where = f" (at {lite.projects:,} projects)" if lite else " (run with --backend sqlite)"

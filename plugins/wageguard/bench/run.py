@@ -121,7 +121,7 @@ def measure_nights(args: argparse.Namespace, backend: str, projects: int, env: d
     axis = TimeAxis(backend=backend, projects=projects, changed=args.changed,
                     start_bytes=warehouse_bytes(warehouse))
     print("\n".join(axis_header(axis)), flush=True)
-    before = None
+    before: World | None = None
     for number in range(1, args.nights + 1):
         if before:
             world = the_night_after(before, args.changed)
@@ -158,20 +158,21 @@ def run(args: argparse.Namespace) -> int:
     print(f"wageguard benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}, {machine()}")
     print(f"preparing Airflow's metadata database in {env['AIRFLOW_HOME']} …", flush=True)
     ensure_metadata_db(env, workdir / "airflow-db.log")
+    results: list[TimeAxis] | list[Result]
     if args.nights:
-        results = [measure_nights(args, backend, projects, env, workdir)
-                   for backend in args.backend for projects in args.projects]
-        checks, issue = axis_targets(results), 13
+        axes = [measure_nights(args, backend, projects, env, workdir)
+                for backend in args.backend for projects in args.projects]
+        results, checks, issue = axes, axis_targets(axes), 13
     else:
         parse = dag_parse_seconds(env)
         print(f"DAG files: importing Airflow {parse[0]:.2f} s, parsing dags/ beyond it "
               f"{parse[1]:.2f} s\n")
-        results = []
+        measured: list[Result] = []
         for backend in args.backend:
             for projects in args.projects:
-                results.append(measure(args, backend, projects, env, parse, workdir))
-                print("\n".join(size_report(results[-1])) + "\n", flush=True)
-        checks, issue = targets(results, PROVINCE), 8
+                measured.append(measure(args, backend, projects, env, parse, workdir))
+                print("\n".join(size_report(measured[-1])) + "\n", flush=True)
+        results, checks, issue = measured, targets(measured, PROVINCE), 8
     print(f"targets (issue #{issue}), on this machine:")
     print("\n".join(t.line() for t in checks))
     if args.json:

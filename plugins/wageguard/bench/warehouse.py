@@ -38,6 +38,7 @@ def warehouse_bytes(url: str) -> int:
     last pages may still be there), or PostgreSQL's pg_database_size."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        assert parsed.database is not None, "a benchmark's SQLite warehouse is a file"
         path = Path(parsed.database)
         return sum(f.stat().st_size for f in (path, path.with_name(f"{path.name}-wal"))
                    if f.exists())

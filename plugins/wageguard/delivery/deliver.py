@@ -120,7 +120,9 @@ def deliver_night(eng: Engine, night: Path, run_date: dt.date,
             ledger = {} if resend else entries(conn, run_date)
         for district, workbook in workbooks.items():
             place = roster.get(district)
-            for inspector in place.inspectors if place else ():
+            if place is None:
+                continue
+            for inspector in place.inspectors:
                 entry = ledger.get((district, inspector.email))
                 if entry is not None and entry.status == SENT:
                     result.already_sent += 1

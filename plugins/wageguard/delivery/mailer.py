@@ -52,6 +52,7 @@ def transient(exc: Exception) -> bool:
 
 def _send_once(settings: SmtpSettings, message: EmailMessage) -> None:
     tls = ssl.create_default_context()
+    server: smtplib.SMTP
     if settings.ssl:
         server = smtplib.SMTP_SSL(settings.host, settings.port,
                                   timeout=settings.timeout_seconds, context=tls)

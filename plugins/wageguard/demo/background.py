@@ -225,13 +225,18 @@ def _project(province: Province, district: District, builder: dict, contractor: 
     return record
 
 
-def _dates(project: dict, *names: str) -> tuple[date | None, ...]:
-    return tuple(project[n] and date.fromisoformat(project[n]) for n in names)
+def _date(project: dict, name: str) -> date:
+    return date.fromisoformat(project[name])
+
+
+def _date_or_none(project: dict, name: str) -> date | None:
+    return project[name] and date.fromisoformat(project[name])
 
 
 def _wage_accounts(province: Province, project: dict, district: District) -> None:
     rng, run_date = province.rng, province.run_date
-    signed, completed = _dates(project, "contract_signed_on", "completed_on")
+    signed = _date(project, "contract_signed_on")
+    completed = _date_or_none(project, "completed_on")
     status = project["status"]
     wanted = status in ("under_construction", "suspended", "completed") or (
         status == "pending" and rng.random() < 0.5
@@ -266,7 +271,8 @@ def _wage_accounts(province: Province, project: dict, district: District) -> Non
 
 def _wage_deposit(province: Province, project: dict, contractor_code: str) -> None:
     rng, run_date = province.rng, province.run_date
-    started, completed = _dates(project, "started_on", "completed_on")
+    started = _date_or_none(project, "started_on")
+    completed = _date_or_none(project, "completed_on")
     if started is None or project["status"] == "cancelled" or rng.random() < 0.07:
         return
     contract_fen = int(project["contract_amount"].replace(".", ""))
@@ -307,7 +313,9 @@ def _realname(province: Province, project: dict, months: list[tuple[str, date, d
     rng, run_date = province.rng, province.run_date
     if project["status"] not in ("under_construction", "suspended", "completed"):
         return
-    started, completed = _dates(project, "started_on", "completed_on")
+    # Every project under way or done has started.
+    started = _date(project, "started_on")
+    completed = _date_or_none(project, "completed_on")
     if rng.random() < 0.05:
         return
     random = rng.random  # the hot loop of a large world: plain draws, no randrange
@@ -331,7 +339,8 @@ def _realname(province: Province, project: dict, months: list[tuple[str, date, d
 
 def _investment(province: Province, project: dict, district: District, builder: dict) -> None:
     rng = province.rng
-    signed, completed = _dates(project, "contract_signed_on", "completed_on")
+    signed = _date(project, "contract_signed_on")
+    completed = _date_or_none(project, "completed_on")
     government = any(t in builder["name"] for t in _GOVERNMENT_TRADES) or rng.random() < 0.15
     total_fen = int(int(project["contract_amount"].replace(".", "")) * rng.uniform(1.1, 1.8))
     code = project["investment_code"]

@@ -41,7 +41,7 @@ class BlankCase(NamedTuple):
     blanks all apply on D, so each must go out in the blacklist."""
 
     table: str
-    key: str
+    key: str | tuple[str, ...]  # as DirtyRecord's
     column: str  # the blank one
     note: str
 
@@ -57,7 +57,8 @@ def record_key(table: str, record: dict) -> str | tuple[str, ...]:
     source = BY_NAME[table]
     if source.system == "devreform":
         header_of = {column: header for header, column in DEVREFORM_HEADERS[table].items()}
-        values = tuple(record.get(header_of[column]) for column in source.key)
+        # A row cut short loses its last headers, never the key that leads it.
+        values = tuple(record[header_of[column]] for column in source.key)
     else:
         values = tuple(record[column] for column in source.key)
     return values[0] if len(values) == 1 else values

@@ -42,7 +42,10 @@ def the_night_after(world: World, share: float = 0.01) -> World:
         for i in rng.sample(range(len(rows)), round(share * len(rows))):
             rows[i] = _changed_row(table, rows[i])
         tables[table] = rows
-    return dataclasses.replace(world, run_date=day, **tables)
+    after = dataclasses.replace(world, run_date=day)
+    for table, rows in tables.items():
+        setattr(after, table, rows)
+    return after
 
 
 def changed_records(before: World, after: World) -> list[dict]:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import Message
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -145,7 +146,7 @@ class PagedJsonApi:
         self,
         endpoints: Iterable[Endpoint],
         *,
-        authorized: Callable[[Mapping[str, str]], bool],
+        authorized: Callable[[Message], bool],
         page_sizes: PageSizes,
         clock: Clock | None = None,
         faults: Faults | None = None,
@@ -175,7 +176,7 @@ class PagedJsonApi:
         logs[partition].add(record)
 
     def respond(
-        self, path: str, query: Mapping[str, list[str]], headers: Mapping[str, str]
+        self, path: str, query: Mapping[str, list[str]], headers: Message
     ) -> Response:
         if self.first_request_at is None:
             self.first_request_at = time.time()
@@ -248,7 +249,9 @@ class PagedJsonApi:
         elif endpoint.partition_by and not partition:
             raise _Refused(400, f"{endpoint.partition_by} is required")
         now = self._clock().astimezone(SHANGHAI)
-        bodies, more, window = [], None, 0
+        bodies: list[bytes] = []
+        more: Key | None = None
+        window = 0
         records = self._logs[endpoint.path].get(partition)
         if records is not None:
             bodies, more = records.page(
@@ -294,14 +297,14 @@ class PagedJsonApi:
         return query
 
 
-def bearer_token(token: str) -> Callable[[Mapping[str, str]], bool]:
+def bearer_token(token: str) -> Callable[[Message], bool]:
     expected = f"Bearer {token}".encode()
     return lambda headers: hmac.compare_digest(
         (headers.get("Authorization") or "").encode(), expected
     )
 
 
-def api_key(key: str, header: str = "X-Api-Key") -> Callable[[Mapping[str, str]], bool]:
+def api_key(key: str, header: str = "X-Api-Key") -> Callable[[Message], bool]:
     expected = key.encode()
     return lambda headers: hmac.compare_digest((headers.get(header) or "").encode(), expected)
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 from .cases import BlankCase, DirtyRecord, PlantedCase, ResolutionCase, record_key
 from .identifiers import DISTRICT_BY_CODE, DISTRICTS, District
@@ -185,7 +186,7 @@ class Planter:
         contractor: dict | None = None,
         account: bool = True,
         deposit: bool = True,
-        realname: dict[str, dict | None] | None = None,
+        realname: Mapping[str, dict | None] | None = None,
         investment_code: str | None = None,
         district: District | None = None,
     ) -> dict:
@@ -265,7 +266,8 @@ class Planter:
         )
 
     def _realname(
-        self, project_id: str, started: date, completed: date | None, overrides: dict
+        self, project_id: str, started: date, completed: date | None,
+        overrides: Mapping[str, dict | None],
     ) -> None:
         # The housing system serves the last 12 months, the current one included.
         month = max(month_of(started), add_months(self.current, -11))
@@ -647,7 +649,7 @@ def _full_width_underscored(code: str) -> str:
 def _government_project(
     pl: Planter,
     serial: int,
-    labour: dict[str, str | None],
+    labour: Mapping[str, str | None],
     *,
     government: bool = True,
     government_as: str | None = None,
@@ -737,8 +739,11 @@ def _resolution(pl: Planter) -> None:
     p = pl.province
 
     def case(serial: int, company: dict | None, as_typed: dict, status: str, note: str,
-             role: str = "contractor") -> None:
-        pr = pl.project(serial, **{role: as_typed})
+             role: Literal["builder", "contractor"] = "contractor") -> None:
+        if role == "builder":
+            pr = pl.project(serial, builder=as_typed)
+        else:
+            pr = pl.project(serial, contractor=as_typed)
         code = company["credit_code"] if company and status == "resolved" else None
         pl.expect_resolution(pr, role, status, code, note)
 

@@ -7,6 +7,7 @@ import logging
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,9 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        host = self._httpd.server_address[0]
+        # server_bind keeps getsockname()'s address, whose AF_INET host is text; only
+        # an address given to bind may spell it in bytes.
+        host = cast(str, self._httpd.server_address[0])
         return f"http://{host}:{self.port}"
 
     def start(self) -> BackgroundServer:

@@ -44,7 +44,7 @@ _BANKS = (
 class NameBook:
     def __init__(self, rng: random.Random):
         self._rng = rng
-        self._taken: set[str] = set()
+        self._taken: set[str | None] = set()
 
     def company(self, district: District, *, builder: bool, suffix: str | None = None) -> str:
         rng = self._rng

@@ -138,10 +138,12 @@ def _row_disposition(conn: Connection, cells: dict, source: str,
                         "list showed for this flag")
     if problems:
         raise DispositionError("; ".join(problems))
+    raised_on = dates["raised_on"]
+    assert raised_on is not None, "a row without its first-raised date was refused above"
     written = _text(cells["kind"])
     project_id, rule = _text(cells["project_id"]), _text(cells["rule"])
     kind, reason = ZH_KIND.get(written, written), _text(cells["reason"]) or None
-    in_force = disposition_in_force(conn, project_id, rule, dates["raised_on"])
+    in_force = disposition_in_force(conn, project_id, rule, raised_on)
     if in_force is not None and (
         (in_force.kind, in_force.until, in_force.reason) == (kind, dates["until"], reason)
     ):
@@ -149,7 +151,7 @@ def _row_disposition(conn: Connection, cells: dict, source: str,
     return check_disposition(conn, project_id=project_id, rule=rule, kind=kind,
                              until=dates["until"], reason=reason,
                              inspector=_text(cells.get("inspector")) or None,
-                             source=source, today=today, seen_raised_on=dates["raised_on"])
+                             source=source, today=today, seen_raised_on=raised_on)
 
 
 @dataclass

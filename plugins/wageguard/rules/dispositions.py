@@ -141,6 +141,7 @@ def check_disposition(conn: Connection, *, project_id: str, rule: str, kind: str
     problems += _kind_problems(kind, until, reason, today)
     if problems:
         raise DispositionError("; ".join(problems))
+    assert raised_on is not None, "no open occurrence is always among the problems"
     return Disposition(project_id=project_id, rule=rule, raised_on=raised_on, kind=kind,
                        until=until, reason=reason, inspector=_filled(inspector), source=source)
 
@@ -203,5 +204,6 @@ def listing_status(disposition: Disposition | None, run_date: dt.date) -> str:
     if disposition is None or disposition.kind == "verified":
         return OPEN
     if disposition.kind == "exempted":
+        assert disposition.until is not None, "an exemption is recorded with its end date"
         return EXEMPTED if run_date <= disposition.until else OPEN
     return FALSE_POSITIVE

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from wageguard.tables import ALL, SourceTable
 from wageguard.validate.gx_suites import (
@@ -69,9 +70,11 @@ def _strftime(fmt: str) -> Callable[[str], bool]:
     return parses
 
 
-def _value_check(kind: str, kwargs: dict) -> Callable[[object], bool] | None:
+def _value_check(kind: str, kwargs: dict) -> Callable[[Any], bool] | None:
     """Whether one non-null value passes, for the single-column expectations
-    GX evaluates value by value (pandas: str.contains, isin, strptime)."""
+    GX evaluates value by value (pandas: str.contains, isin, strptime). A value
+    comes as its column holds it: the regex reads it as text, and the strftime
+    formats are set on text columns only."""
     if kind == "expect_column_values_to_match_regex":
         pattern = re.compile(kwargs["regex"])
         return lambda value: pattern.search(str(value)) is not None

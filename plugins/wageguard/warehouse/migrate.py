@@ -69,7 +69,9 @@ def migrate(engine: Engine, revision: str = "head") -> int:
             if standing:
                 return standing
             command.upgrade(config, revision)
-        return int(current_revision(conn))
+        reached = current_revision(conn)
+        assert reached is not None, "an upgraded warehouse stands at a revision"
+        return int(reached)
 
     waiter = "the warehouse's schema upgrade"
     with first_connection_turn(engine, waiter):

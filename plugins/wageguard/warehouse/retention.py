@@ -107,6 +107,7 @@ def reclaim_space(engine: Engine) -> bool:
     raw = engine.raw_connection()
     try:
         sqlite = raw.driver_connection
+        assert sqlite is not None, "a connection in use has its driver connection"
         pages = sqlite.execute("PRAGMA page_count").fetchone()[0]
         free = sqlite.execute("PRAGMA freelist_count").fetchone()[0]
         if not pages or free / pages < FREE_SHARE_TO_RECLAIM:
