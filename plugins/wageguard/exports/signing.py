@@ -1,9 +1,16 @@
 """Signing the blacklist manifest with Ed25519, and verifying a downloaded
 export offline with nothing but the public key.
 
-The signature covers the manifest's canonical JSON (without the signature
-itself); the manifest carries every file's row count and sha256, so one
-signature vouches for every byte of the export."""
+Two signatures, one key. Inside the manifest, over its canonical JSON without
+the signature itself (what `wageguard verify` checks); and beside it,
+manifest.json.sig, the raw signature over the manifest file's exact bytes,
+which stock tools verify:
+
+    openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin \
+        -in manifest.json -sigfile manifest.json.sig
+
+The manifest carries every file's row count and sha256, so one signature
+vouches for every byte of the export."""
 
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from wageguard.exports.files import sha256_of
 KEY_ENV = "WAGEGUARD_SIGNING_KEY"  # PEM text of the private key
 KEY_FILE_ENV = "WAGEGUARD_SIGNING_KEY_FILE"  # or a path to it
 ALGORITHM = "Ed25519"
+DETACHED = ".sig"  # the raw signature over a file's exact bytes, beside it
 
 
 class SigningKeyMissing(RuntimeError):
@@ -67,6 +75,13 @@ def sign_manifest(manifest: dict, key: Ed25519PrivateKey) -> dict:
         "key_id": key_id(key.public_key()),
         "value": base64.b64encode(signature).decode("ascii"),
     }}
+
+
+def sign_file(path: Path, key: Ed25519PrivateKey) -> Path:
+    """Writes <path>.sig: the raw Ed25519 signature over the file's exact bytes."""
+    signature = path.with_name(path.name + DETACHED)
+    signature.write_bytes(key.sign(path.read_bytes()))
+    return signature
 
 
 def generate_key_pair(folder: Path) -> tuple[Path, Path]:
@@ -120,6 +135,14 @@ def verify_export(folder: Path, public_key_pem: bytes) -> list[str]:
                 "the signature does not match: the manifest was changed, or it was signed "
                 f"with another key (manifest key_id {signature.get('key_id')}, yours "
                 f"{key_id(public)})")
+    detached = manifest_path.with_name(manifest_path.name + DETACHED)
+    if not detached.is_file():
+        problems.append(f"{detached.name} is missing")
+    else:
+        try:
+            public.verify(detached.read_bytes(), manifest_path.read_bytes())
+        except InvalidSignature:
+            problems.append(f"{detached.name} does not match manifest.json's bytes")
     for entry in manifest.get("files", []):
         path = folder / entry["name"]
         if not path.is_file():
