@@ -13,7 +13,12 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from wageguard.exports.files import sha256_of, write_csv, write_jsonl
-from wageguard.exports.signing import SigningKeyMissing, load_private_key, sign_manifest
+from wageguard.exports.signing import (
+    SigningKeyMissing,
+    load_private_key,
+    sign_file,
+    sign_manifest,
+)
 from wageguard.warehouse.sqlfiles import execute_many
 
 log = logging.getLogger(__name__)
@@ -109,13 +114,16 @@ def export_blacklist(conn: Connection, folder: Path, run_date: dt.date,
         ],
     }
     try:
-        manifest = sign_manifest(manifest, load_private_key(signing_key_pem))
+        key = load_private_key(signing_key_pem)
+        manifest = sign_manifest(manifest, key)
     except SigningKeyMissing as missing:
         log.error("blacklist manifest NOT signed: %s", missing)
-        manifest["signature"] = None
+        key, manifest["signature"] = None, None
     (folder / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+    if key is not None:  # verifiable with stock tools too (exports/signing.py)
+        sign_file(folder / "manifest.json", key)
 
     conn.execute(text("DELETE FROM blacklist_export WHERE run_date = :d"), {"d": run_date})
     insert = text("INSERT INTO blacklist_export (run_date, entry_id, row_hash) VALUES (:d, :e, :h)")
