@@ -19,7 +19,14 @@ from wageguard.exports.blacklist import export_blacklist
 from wageguard.exports.district_lists import HEADER, write_district_lists
 from wageguard.exports.engineer_reports import write_links, write_resolution
 from wageguard.exports.files import FORMULA_LEADS, sha256_of
-from wageguard.exports.flag_list import OpenFlag, Trend, write_flags_csv
+from wageguard.exports.flag_list import (
+    Figures,
+    OpenFlag,
+    ResolvedFlag,
+    Summary,
+    Trend,
+    write_flags_csv,
+)
 from wageguard.identity import normalise_investment_code
 from wageguard.rules.catalogue import load_rules
 from wageguard.rules.params import load_params
@@ -216,13 +223,15 @@ def _flag(i: int, form: str) -> OpenFlag:
 def test_every_form_stays_text_in_the_district_lists_and_flags_csv(tmp_path):
     rules = {r.code: r for r in load_rules()}
     flags = [_flag(i, form) for i, form in enumerate(EVERY_FORM)]
-    resolved = [{"project_id": form, "name": form, "rule": "WA1", "raised_on": D,
-                 "district_code": "150202"} for form in EVERY_FORM]
+    resolved = [ResolvedFlag(project_id=form, rule="WA1", raised_on=D, district_code="150202",
+                             project_name=form) for form in EVERY_FORM]
+    summary = Summary([Figures("district", "150202", None, "150200", "", listed=len(flags),
+                               red=len(flags), overdue=len(flags), overdue_red=len(flags),
+                               resolved=len(resolved))])
     trend = {"150202": Trend([D], {(D, "red"): len(flags)})}
 
     def lists(folder):
-        write_district_lists(folder, D, ["150202"], flags, resolved, trend, rules,
-                             load_params())
+        write_district_lists(folder, D, summary, flags, resolved, trend, rules, load_params())
         return folder
 
     first, again = lists(tmp_path / "first"), lists(tmp_path / "again")
@@ -264,7 +273,10 @@ def test_every_form_is_quoted_in_the_blacklist_and_engineer_files(engine, tmp_pa
         export_blacklist(conn, tmp_path / "blacklist", D)
         write_resolution(conn, tmp_path / "resolution.csv", D)
         write_links(conn, tmp_path / "links.csv", D)
-    for name in ("resolution.csv", "links.csv", "blacklist/entries.csv", "blacklist/changes.csv"):
+        # Gone from the next night: each is removed with its previous fields.
+        export_blacklist(conn, tmp_path / "removed", D + dt.timedelta(days=1))
+    for name in ("resolution.csv", "links.csv", "blacklist/entries.csv", "blacklist/changes.csv",
+                 "removed/changes.csv"):
         assert _neutralised(_csv_cells(tmp_path / name)) == set(EVERY_FORM), name
     lines = (tmp_path / "blacklist" / "entries.jsonl").read_text(encoding="utf-8").splitlines()
     exported = [json.loads(line) for line in lines]

@@ -275,9 +275,11 @@ def test_re_running_the_night_writes_the_same_bytes(nights):
 
 def test_cities_and_districts_named_by_a_mapping(nights, night, tmp_path):
     """A roster's names replace the codes, and its cities group the districts."""
+    from wageguard.delivery.roster import RosterDistrict
     from wageguard.demo.identifiers import DISTRICT_BY_CODE
     from wageguard.exports.dashboard import write_dashboard
-    from wageguard.exports.flag_list import open_flags, resolved_since
+    from wageguard.exports.flag_list import flag_summary, open_flags
+    from wageguard.exports.night_outputs import keep_roster
     from wageguard.rules.catalogue import load_rules
     from wageguard.rules.params import load_params
 
@@ -285,15 +287,17 @@ def test_cities_and_districts_named_by_a_mapping(nights, night, tmp_path):
     report = json.loads((night / "run_report.json").read_text(encoding="utf-8"))
     run_date = dt.date.fromisoformat(report["run_date"])
     previous = dt.date.fromisoformat(report["previous_night"])
-    cities = {code: (code[:4] + "00", d.city) for code, d in DISTRICT_BY_CODE.items()}
-    cities["150221"] = ("159900", "试点合并区")
-    names = {code: d.name for code, d in DISTRICT_BY_CODE.items()}
+    roster = [RosterDistrict(code, d.name, code[:4] + "00", d.city, ())
+              for code, d in DISTRICT_BY_CODE.items()]
+    roster = [RosterDistrict(d.code, d.name, "159900", "试点合并区", ()) if d.code == "150221"
+              else d for d in roster]
     engine = make_engine(f"sqlite:///{tmp / 'warehouse.db'}")
-    with engine.connect() as conn:
-        flags = open_flags(conn, run_date, previous, load_params())
-        resolved = resolved_since(conn, run_date, previous)
-        write_dashboard(conn, tmp_path, run_date, flags, resolved, report,
-                        {r.code: r for r in load_rules()}, cities, names)
+    with engine.connect() as conn:  # closed without a commit: the warehouse is left as it was
+        keep_roster(conn, roster)
+        params = load_params()
+        write_dashboard(conn, tmp_path, run_date, flag_summary(conn, run_date, previous, params),
+                        open_flags(conn, run_date, previous, params), report,
+                        {r.code: r for r in load_rules()})
     engine.dispose()
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert '<a href="city-150200.html">包头市</a>' in index

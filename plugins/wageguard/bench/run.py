@@ -77,16 +77,23 @@ def run_baseline(world: World, warehouse_url: str, workdir: Path, env: dict) -> 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(args: argparse.Namespace, backend: str, projects: int, env: dict,
-            parse: tuple[float, float], workdir: Path) -> Result:
-    folder = workdir / f"{backend}-{projects}"
+def _prepare(args: argparse.Namespace, folder: Path, backend: str, projects: int,
+             then: str) -> tuple[Path, Path, World]:
+    """The run's folder and a fresh Airflow log in it, and the generated world."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "airflow.log"
     log.unlink(missing_ok=True)
     started = time.monotonic()
     world = generate_world(projects=projects, seed=args.seed, run_date=args.date)
     print(f"-- {projects:,} projects on {backend}: world generated in "
-          f"{time.monotonic() - started:.0f} s; first night …", flush=True)
+          f"{time.monotonic() - started:.0f} s; {then} …", flush=True)
+    return folder, log, world
+
+
+def measure(args: argparse.Namespace, backend: str, projects: int, env: dict,
+            parse: tuple[float, float], workdir: Path) -> Result:
+    folder, log, world = _prepare(args, workdir / f"{backend}-{projects}", backend, projects,
+                                  "first night")
     night_env = {**env, "WAGEGUARD_OUTPUT_DIR": str(folder / "output")}
     warehouse = fresh_warehouse(backend, folder, "warehouse", args.pg_url)
     result = Result(backend=backend, projects=projects, served=_served(world),
@@ -107,14 +114,8 @@ def measure(args: argparse.Namespace, backend: str, projects: int, env: dict,
 
 def measure_nights(args: argparse.Namespace, backend: str, projects: int, env: dict,
                    workdir: Path) -> TimeAxis:
-    folder = workdir / f"{backend}-{projects}-nights"
-    folder.mkdir(parents=True, exist_ok=True)
-    log = folder / "airflow.log"
-    log.unlink(missing_ok=True)
-    started = time.monotonic()
-    world = generate_world(projects=projects, seed=args.seed, run_date=args.date)
-    print(f"-- {projects:,} projects on {backend}: world generated in "
-          f"{time.monotonic() - started:.0f} s; {args.nights} nights …", flush=True)
+    folder, log, world = _prepare(args, workdir / f"{backend}-{projects}-nights", backend,
+                                  projects, f"{args.nights} nights")
     output = folder / "output"
     night_env = {**env, "WAGEGUARD_OUTPUT_DIR": str(output)}
     warehouse = fresh_warehouse(backend, folder, "warehouse", args.pg_url)

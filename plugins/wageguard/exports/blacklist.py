@@ -1,6 +1,9 @@
 """The joint-punishment list for credit agencies: every `dishonest` entry
 (organisations and persons) that applies on D, the change since the previous
-export, and a manifest with row counts and checksums."""
+export, and a manifest with row counts and checksums. What applies and what
+changed are the marts sql/marts/blacklist_entries.sql and
+blacklist_changes.sql; each export is recorded (blacklist_export) for the next
+one to compare with."""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ import json
 import logging
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from wageguard.exports.files import sha256_of, write_csv, write_jsonl
+from wageguard.exports.marts import select
 from wageguard.exports.signing import (
     SigningKeyMissing,
     load_private_key,
@@ -27,17 +31,8 @@ HEADER = [
     "entry_id", "subject_type", "subject_name", "credit_code", "person_id_masked",
     "list_type", "cause", "decision_no", "listing_authority", "listed_on", "expires_on",
 ]
-CHANGES_HEADER = ["change", "entry_id", "reason"]
-
-_APPLYING = """
-SELECT entry_id, subject_type, subject_name, credit_code, person_id_masked, list_type,
-       cause, decision_no, listing_authority, listed_on, expires_on
-FROM night_list_entry
-WHERE run_date = :d AND list_type = 'dishonest'
-  AND listed_on <= :d AND expires_on > :d
-  AND (removed_on IS NULL OR removed_on > :d)
-ORDER BY entry_id
-"""
+CHANGES_HEADER = ["change", "entry_id", "reason", "effective_on",
+                  *(f"previous_{column}" for column in HEADER[1:])]
 
 
 def _text(value) -> str | None:
@@ -48,22 +43,16 @@ def _row_hash(row: list) -> str:
     return hashlib.sha256(json.dumps(row, ensure_ascii=False).encode()).hexdigest()
 
 
-def _removal_reason(conn: Connection, run_date: dt.date, entry_id: str) -> str:
-    """Why an entry exported last time is not exported on D, from what D knows."""
-    now = conn.execute(
-        text("SELECT list_type, expires_on, removed_on, removal_reason FROM night_list_entry "
-             "WHERE run_date = :d AND entry_id = :e"),
-        {"d": run_date, "e": entry_id},
-    ).first()
-    if now is None:
-        return "deleted at the source"
-    if now.removed_on is not None and str(now.removed_on) <= run_date.isoformat():
-        return f"removed on {now.removed_on}: {now.removal_reason or 'no reason given'}"
-    if now.expires_on is not None and str(now.expires_on) <= run_date.isoformat():
-        return f"expired on {now.expires_on}"
-    if now.list_type != "dishonest":
-        return f"now a {now.list_type} entry, not on the joint-punishment list"
-    return "no longer applies"
+def _record_export(conn: Connection, run_date: dt.date, entries: list[RowMapping],
+                   rows: list[list]) -> None:
+    """Night D's export as it goes out, each row with the hash of its text:
+    the next export's changes are against it."""
+    conn.execute(text("DELETE FROM blacklist_export WHERE run_date = :run_date"),
+                 {"run_date": run_date})
+    insert = text(f"INSERT INTO blacklist_export (run_date, row_hash, {', '.join(HEADER)}) "
+                  f"VALUES (:run_date, :row_hash, {', '.join(':' + c for c in HEADER)})")
+    execute_many(conn, insert, [{**entry, "run_date": run_date, "row_hash": _row_hash(row)}
+                                for entry, row in zip(entries, rows)])
 
 
 def export_blacklist(conn: Connection, folder: Path, run_date: dt.date,
@@ -71,29 +60,14 @@ def export_blacklist(conn: Connection, folder: Path, run_date: dt.date,
     """`signing_key_pem` (else the environment, see exports/signing.py) signs
     the manifest; without any key the export goes out unsigned and says so."""
     folder.mkdir(parents=True, exist_ok=True)
-    rows = [[_text(v) for v in r] for r in conn.execute(text(_APPLYING), {"d": run_date})]
-    hashes = {row[0]: _row_hash(row) for row in rows}
-
+    entries = select(conn, "blacklist_entries", {"run_date": run_date})
     previous = conn.execute(
         text("SELECT MAX(run_date) FROM blacklist_export WHERE run_date < :d"), {"d": run_date}
     ).scalar()
-    before = {}
-    if previous is not None:
-        before = {
-            r.entry_id: r.row_hash
-            for r in conn.execute(
-                text("SELECT entry_id, row_hash FROM blacklist_export WHERE run_date = :d"),
-                {"d": previous},
-            )
-        }
-    changes = []
-    for entry_id in sorted(set(hashes) | set(before)):
-        if entry_id not in before:
-            changes.append(["added", entry_id, "now on the list" if previous else "first export"])
-        elif entry_id not in hashes:
-            changes.append(["removed", entry_id, _removal_reason(conn, run_date, entry_id)])
-        elif hashes[entry_id] != before[entry_id]:
-            changes.append(["changed", entry_id, "listing details changed at the source"])
+    rows = [[_text(v) for v in entry.values()] for entry in entries]
+    _record_export(conn, run_date, entries, rows)
+    changes = [[_text(v) for v in change.values()] for change in select(
+        conn, "blacklist_changes", {"run_date": run_date, "previous_export": previous})]
 
     # The CSVs are opened in spreadsheets, so text that reads as a formula is
     # led by '; the JSON Lines keep every value exactly as listed, for the
@@ -124,10 +98,6 @@ def export_blacklist(conn: Connection, folder: Path, run_date: dt.date,
     )
     if key is not None:  # verifiable with stock tools too (exports/signing.py)
         sign_file(folder / "manifest.json", key)
-
-    conn.execute(text("DELETE FROM blacklist_export WHERE run_date = :d"), {"d": run_date})
-    insert = text("INSERT INTO blacklist_export (run_date, entry_id, row_hash) VALUES (:d, :e, :h)")
-    execute_many(conn, insert, [{"d": run_date, "e": e, "h": h} for e, h in hashes.items()])
     return {"entries": len(rows), "added": sum(c[0] == "added" for c in changes),
             "removed": sum(c[0] == "removed" for c in changes),
             "changed": sum(c[0] == "changed" for c in changes),

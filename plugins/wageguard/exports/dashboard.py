@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection, text
 
 from wageguard.exports.district_lists import TREND_NIGHTS, UNRESOLVED
-from wageguard.exports.flag_list import LEVELS, ZH_LEVEL, OpenFlag, Trend, trends
+from wageguard.exports.flag_list import LEVELS, ZH_LEVEL, Figures, OpenFlag, Summary, Trend, trends
 from wageguard.rules.catalogue import Rule
 from wageguard.warehouse.sqlfiles import read_sql
 
@@ -48,27 +48,17 @@ SOURCE_ZH = {
 }
 
 
-def city_of(district: str, cities: Mapping[str, tuple[str, str]] | None = None
-            ) -> tuple[str, str | None]:
-    """The city's code and name: from the mapping when it names the district,
-    else the code GB/T 2260 implies (a county-level code's first four digits
-    are its city's) and no name."""
-    if cities and district in cities:
-        return cities[district]
-    return district[:4] + "00", None
-
-
 @dataclass
 class Area:
-    """The province, a city or a district, with what is listed in it."""
+    """The province, a city or a district: its figures, and the flags listed in it."""
 
     kind: str  # province | city | district
     code: str
     name: str | None
     page: str
     districts: list[str]
+    figures: Figures
     flags: list[OpenFlag]
-    resolved: list[dict]
     parent: Area | None = None
     children: list[Area] = field(default_factory=list)
 
@@ -85,55 +75,37 @@ class Area:
         for child in self.children:
             yield from child.walk()
 
-    def figures(self) -> dict[str, int]:
-        levels = Counter(f.severity for f in self.flags)
-        return {
-            "open": len(self.flags),
-            **{level: levels[level] for level in SEVERITIES},
-            "new": sum(f.new for f in self.flags),
-            "resolved": len(self.resolved),
-            "overdue": sum(f.overdue for f in self.flags),
-            "overdue_red": sum(f.overdue and f.severity == "red" for f in self.flags),
-        }
 
-
-def _area(kind: str, code: str, name: str | None, page: str, districts: list[str],
-          flags: list[OpenFlag], resolved: list[dict], parent: Area | None) -> Area:
+def _area(figures: Figures, page: str, districts: list[str], flags: list[OpenFlag],
+          parent: Area | None) -> Area:
     members = set(districts)
-    area = Area(kind, code, name, page, districts,
-                [f for f in flags if f.district_code in members],
-                [r for r in resolved if r["district_code"] in members], parent)
+    area = Area(figures.area_kind, figures.area_code, figures.area_name, page, districts,
+                figures, [f for f in flags if f.district_code in members], parent)
     if parent:
         parent.children.append(area)
     return area
 
 
-def _areas(districts: list[str], flags: list[OpenFlag], resolved: list[dict],
-           cities: Mapping[str, tuple[str, str]] | None,
-           district_names: Mapping[str, str] | None) -> Area:
-    """The province with its cities, each with its districts, in code order."""
-    listed = [f for f in flags if f.listed]
-    province = Area("province", "", "全省", "index.html", districts, listed, resolved)
-    members: dict[str, list[str]] = defaultdict(list)
-    city_names: dict[str, str | None] = {}
-    for district in districts:
-        code, name = city_of(district, cities)
-        members[code].append(district)
-        city_names[code] = city_names.get(code) or name
-    for code in sorted(members):
-        city = _area("city", code, city_names[code], f"city-{code}.html", members[code],
-                     province.flags, province.resolved, province)
-        for district in members[code]:
-            _area("district", district, (district_names or {}).get(district),
-                  f"district-{district}.html", [district], city.flags, city.resolved, city)
+def _areas(summary: Summary, flags: list[OpenFlag]) -> Area:
+    """The province with its cities, each with its districts, in code order, as
+    the summary groups them."""
+    districts = summary.areas("district")
+    listed = sorted((f for f in flags if f.listed), key=lambda f: f.list_order)
+    province = Area("province", "", "全省", "index.html", [d.area_code for d in districts],
+                    summary.of("province", ""), listed)
+    for figures in summary.areas("city"):
+        members = [d for d in districts if d.parent_code == figures.area_code]
+        city = _area(figures, f"city-{figures.area_code}.html",
+                     [d.area_code for d in members], province.flags, province)
+        for district in members:
+            _area(district, f"district-{district.area_code}.html", [district.area_code],
+                  city.flags, city)
     return province
 
 
-def _by_rule(flags: list[OpenFlag], rules: dict[str, Rule]) -> list[dict]:
-    counts = Counter((f.rule, f.severity) for f in flags)
-    return [{"code": code, "title": rule.title,
-             "levels": {level: counts[(code, level)] for level in SEVERITIES},
-             "total": sum(counts[(code, level)] for level in SEVERITIES)}
+def _by_rule(area: Area, summary: Summary, rules: dict[str, Rule]) -> list[tuple]:
+    """(code, title, figures) of every rule in the area."""
+    return [(code, rule.title, summary.of(area.kind, area.code, code))
             for code, rule in rules.items()]
 
 
@@ -215,22 +187,19 @@ def _environment():
                        keep_trailing_newline=True)
 
 
-def write_dashboard(conn: Connection, folder: Path, run_date: dt.date,
-                    flags: list[OpenFlag], resolved: list[dict], report: dict,
-                    rules: dict[str, Rule],
-                    cities: Mapping[str, tuple[str, str]] | None = None,
-                    district_names: Mapping[str, str] | None = None) -> int:
+def write_dashboard(conn: Connection, folder: Path, run_date: dt.date, summary: Summary,
+                    flags: list[OpenFlag], report: dict, rules: dict[str, Rule]) -> int:
     """Writes the board of night D and returns the number of pages. `report` is
-    the night's run report (its districts, previous night, knowledge cutoff and
-    dev-reform bundle); `cities` maps a district code to its city's (code, name)
-    and `district_names` names districts; without them pages show codes.
-    Exempted and false-positive flags are left off, as on the lists."""
+    the night's run report (its previous night, knowledge cutoff and dev-reform
+    bundle). The summary's areas and names make the pages; a city or district
+    the roster does not name shows its code. Exempted and false-positive flags
+    are left off, as on the lists."""
     from plotly.offline import get_plotlyjs
 
     (folder / ASSETS).mkdir(parents=True, exist_ok=True)
     (folder / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
     shutil.copyfile(TEMPLATES / "dashboard.css", folder / STYLESHEET)
-    province = _areas(sorted(report["districts"]), flags, resolved, cities, district_names)
+    province = _areas(summary, flags)
     per_district = trends(conn, run_date, TREND_NIGHTS)
     chart = _TrendChart(next(iter(per_district.values())).nights if per_district
                         else [run_date])
@@ -251,12 +220,11 @@ def write_dashboard(conn: Connection, folder: Path, run_date: dt.date,
     }
     pages = 0
     for area in province.walk():
-        overdue_red = sorted((f for f in area.flags if f.overdue and f.severity == "red"),
-                             key=OpenFlag.sort_key)
+        overdue_red = [f for f in area.flags if f.overdue and f.severity == "red"]
         page = template.render(
-            **shared, area=area, figures=area.figures(), by_rule=_by_rule(area.flags, rules),
+            **shared, area=area, figures=area.figures, by_rule=_by_rule(area, summary, rules),
             chart=chart.html(_trend_counts(area, per_district)),
-            children=[(child, child.figures()) for child in area.children],
+            children=[(child, child.figures) for child in area.children],
             contractors=_top_contractors(area.flags),
             overdue_red=overdue_red[:OVERDUE_RED_SHOWN], overdue_red_total=len(overdue_red),
             rules=rules,

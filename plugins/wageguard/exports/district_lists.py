@@ -12,11 +12,11 @@ columns of the flag sheet and drop it into the inbox (rules/disposition_inbox.py
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 from wageguard.exports.files import write_csv
-from wageguard.exports.flag_list import ZH_LEVEL, OpenFlag, Trend
+from wageguard.exports.flag_list import ZH_LEVEL, Figures, OpenFlag, ResolvedFlag, Summary, Trend
 from wageguard.rules.catalogue import Rule
 from wageguard.rules.dispositions import KIND_ZH
 
@@ -66,39 +66,40 @@ def _row(flag: OpenFlag, rules: dict[str, Rule], params: dict) -> list:
 def write_district_lists(
     folder: Path,
     run_date: dt.date,
-    districts: list[str],
+    summary: Summary,
     flags: list[OpenFlag],
-    resolved: list[dict],
+    resolved: list[ResolvedFlag],
     trends: dict[str, Trend],
     rules: dict[str, Rule],
     params: dict,
 ) -> dict[str, int]:
-    """A workbook and a CSV for every district, flagged or not: an empty list
-    tells the inspector there is nothing to chase. Exempted and false-positive
-    flags are left off. Returns the rows listed per district."""
+    """A workbook and a CSV for every district of the summary, flagged or not:
+    an empty list tells the inspector there is nothing to chase. Exempted and
+    false-positive flags are left off. Returns the rows listed per district."""
     folder.mkdir(parents=True, exist_ok=True)
-    by_district: dict[str, list[OpenFlag]] = defaultdict(list)
-    for flag in flags:
+    by_district: dict[str | None, list[OpenFlag]] = defaultdict(list)
+    for flag in sorted(flags, key=lambda f: f.list_order):
         if flag.listed:
             by_district[flag.district_code].append(flag)
-    resolved_by: dict[str, list[dict]] = defaultdict(list)
+    resolved_by: dict[str | None, list[ResolvedFlag]] = defaultdict(list)
     for item in resolved:
-        resolved_by[item["district_code"]].append(item)
+        resolved_by[item.district_code].append(item)
     written = {}
-    for district in sorted(set(districts) | set(by_district)):
-        ordered = sorted(by_district[district], key=OpenFlag.sort_key)
-        rows = [_row(f, rules, params) for f in ordered]
+    for figures in summary.areas("district"):
+        district = figures.area_code
+        listed = by_district[district]
+        rows = [_row(f, rules, params) for f in listed]
         write_csv(folder / f"{district}.csv", HEADER, rows, bom=True, for_spreadsheets=True)
         trend = trends.get(district, Trend([], {}))
-        _workbook(folder / f"{district}.xlsx", district, run_date, ordered, rows,
+        _workbook(folder / f"{district}.xlsx", summary, figures, run_date, listed, rows,
                   resolved_by[district], trend, rules)
         written[district] = len(rows)
     return written
 
 
-def _workbook(path: Path, district: str, run_date: dt.date, flags: list[OpenFlag],
-              rows: list[list], resolved: list[dict], trend: Trend,
-              rules: dict[str, Rule]) -> None:
+def _workbook(path: Path, summary: Summary, district: Figures, run_date: dt.date,
+              flags: list[OpenFlag], rows: list[list], resolved: list[ResolvedFlag],
+              trend: Trend, rules: dict[str, Rule]) -> None:
     import xlsxwriter  # the export task pays for it, not DAG parsing
 
     # Text goes in with write_string (_write_cells); these options also keep
@@ -117,11 +118,10 @@ def _workbook(path: Path, district: str, run_date: dt.date, flags: list[OpenFlag
         "overdue": book.add_format({"bg_color": "#F8CBAD", "border": 1, "bold": True,
                                     "font_color": "#C00000"}),
     }
-    summary, chart_row = _summary_sheet(book, styles, district, run_date, flags, resolved,
-                                        rules)
+    sheet, chart_row = _summary_sheet(book, styles, summary, district, run_date, rules)
     _flag_sheet(book, styles, flags, rows)
     _resolved_sheet(book, styles, resolved, rules)
-    _trend_chart(book, summary, chart_row, trend)
+    _trend_chart(book, sheet, chart_row, trend)
     book.close()
 
 
@@ -137,30 +137,30 @@ def _write_cells(sheet, row: int, col: int, values: list, style=None) -> None:
             sheet.write_number(row, offset, value, style)
 
 
-def _summary_sheet(book, styles, district, run_date, flags, resolved, rules):
+def _summary_sheet(book, styles, summary: Summary, district: Figures, run_date: dt.date,
+                   rules: dict[str, Rule]):
     """Returns the sheet and the row where the trend chart goes."""
     sheet = book.add_worksheet("汇总")
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 4, 9)
-    sheet.write_string(0, 0, f"{district} 欠薪预警清单 {run_date.isoformat()}",
+    sheet.write_string(0, 0, f"{district.area_code} 欠薪预警清单 {run_date.isoformat()}",
                        styles["title"])
-    counts = Counter((f.rule, f.severity) for f in flags)
     _write_cells(sheet, 2, 0, ["规则", "红", "橙", "黄", "合计"], styles["head"])
     line = 3
     for code, rule in rules.items():
-        per = [counts[(code, level)] for level in ("red", "orange", "yellow")]
-        _write_cells(sheet, line, 0, [f"{code} {rule.title}", *per, sum(per)])
+        per = summary.of("district", district.area_code, code)
+        _write_cells(sheet, line, 0, [f"{code} {rule.title}", per.red, per.orange, per.yellow,
+                                      per.listed])
         line += 1
-    _write_cells(sheet, line, 0, ["合计", *[sum(counts[(c, lv)] for c in rules)
-                                           for lv in ("red", "orange", "yellow")], len(flags)],
-                 styles["head"])
+    _write_cells(sheet, line, 0, ["合计", district.red, district.orange, district.yellow,
+                                  district.listed], styles["head"])
     line += 2
     for label, value in (
-        ("在办预警", len(flags)),
-        ("昨日以来新增", sum(f.new for f in flags)),
-        ("昨日以来已消除", len(resolved)),
-        ("超期(超过督办时限)", sum(f.overdue for f in flags)),
-        ("其中超期红色预警", sum(f.overdue and f.severity == "red" for f in flags)),
+        ("在办预警", district.listed),
+        ("昨日以来新增", district.new),
+        ("昨日以来已消除", district.resolved),
+        ("超期(超过督办时限)", district.overdue),
+        ("其中超期红色预警", district.overdue_red),
     ):
         _write_cells(sheet, line, 0, [label, value])
         line += 1
@@ -225,13 +225,14 @@ def _flag_sheet(book, styles, flags: list[OpenFlag], rows: list[list]) -> None:
     })
 
 
-def _resolved_sheet(book, styles, resolved: list[dict], rules: dict[str, Rule]) -> None:
+def _resolved_sheet(book, styles, resolved: list[ResolvedFlag],
+                    rules: dict[str, Rule]) -> None:
     sheet = book.add_worksheet("昨日以来已消除")
     _write_cells(sheet, 0, 0, RESOLVED_HEADER, styles["head"])
     for i, item in enumerate(resolved, start=1):
-        rule = rules.get(item["rule"])
-        _write_cells(sheet, i, 0, [item["project_id"], item["name"] or NOT_FILED, item["rule"],
-                                   rule.title if rule else "", str(item["raised_on"])])
+        rule = rules.get(item.rule)
+        _write_cells(sheet, i, 0, [item.project_id, item.project_name or NOT_FILED, item.rule,
+                                   rule.title if rule else "", item.raised_on.isoformat()])
     sheet.set_column(0, 1, 28)
     sheet.set_column(2, 4, 14)
     sheet.freeze_panes(1, 0)

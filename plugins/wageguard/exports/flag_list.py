@@ -1,18 +1,20 @@
-"""Night D's open flags as inspectors see them: severity after escalation,
-days open, overdue, the parties with their credit codes, new since the
-previous night, the data problems of the records behind them; and the flags
-resolved since then."""
+"""Night D's flags as the marts of sql/marts/ give them: the open flags with
+their lifecycle and the parties beside them, the flags resolved since the
+previous night, the figures per area; beside them the data problems of the
+records behind each flag, the trend of the last nights, and flags.csv."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, text
 
 from wageguard.exports.files import write_csv
+from wageguard.exports.marts import select
 from wageguard.sources.rest_feeds import closed_months
 from wageguard.tables import BY_NAME
 from wageguard.warehouse.sqlfiles import read_sql, used_params
@@ -20,10 +22,6 @@ from wageguard.warehouse.values import as_date
 
 LEVELS = ("yellow", "orange", "red")
 ZH_LEVEL = {"red": "红", "orange": "橙", "yellow": "黄"}
-
-
-def escalate(severity: str) -> str:
-    return LEVELS[min(LEVELS.index(severity) + 1, len(LEVELS) - 1)]
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class OpenFlag:
     builder_name: str | None
     builder_credit_code: str | None
     rule_version: str
-    status: str = "open"  # open | exempted | false_positive (rules/dispositions.py)
+    status: str = "open"  # open | exempted | false_positive (sql/marts/open_flags.sql)
     disposition: str = ""  # verified | exempted | false_positive, or empty
     disposition_until: dt.date | None = None
     disposition_reason: str | None = None
@@ -59,31 +57,63 @@ class OpenFlag:
     # What is wrong with the records the flag rests on, in inspectors' words
     # (专户开户银行为空): the record was used all the same.
     data_issues: tuple[str, ...] = ()
+    list_order: int = 0  # its place on the inspectors' lists
 
     @property
     def listed(self) -> bool:
         """Exempted and false-positive flags stay in flags.csv, off the lists."""
         return self.status == "open"
 
-    def sort_key(self):
-        """Overdue red first, then by severity, longest open first."""
-        return (not self.overdue, -LEVELS.index(self.severity), -self.days_open,
-                self.project_id, self.rule)
+
+@dataclass(frozen=True)
+class ResolvedFlag:
+    project_id: str
+    rule: str
+    raised_on: dt.date
+    district_code: str | None
+    project_name: str | None
 
 
-_QUERY = """
-SELECT f.project_id, f.rule, f.base_severity, f.raised_on, f.rule_version,
-       p.district_code, p.name AS project_name,
-       c.name_as_typed AS contractor_name, c.credit_code AS contractor_credit_code,
-       b.name_as_typed AS builder_name, b.credit_code AS builder_credit_code
-FROM flag_night f
-JOIN night_project p ON p.run_date = f.run_date AND p.project_id = f.project_id
-LEFT JOIN night_party c ON c.run_date = f.run_date AND c.project_id = f.project_id
-     AND c.role = 'contractor'
-LEFT JOIN night_party b ON b.run_date = f.run_date AND b.project_id = f.project_id
-     AND b.role = 'builder'
-WHERE f.run_date = :d
-"""
+@dataclass(frozen=True)
+class Figures:
+    """An area's figures for one rule, or for every rule together (rule ''): a
+    row of sql/marts/flag_summary.sql, which says what each counts."""
+
+    area_kind: str  # province | city | district
+    area_code: str
+    area_name: str | None
+    parent_code: str | None
+    rule: str
+    listed: int = 0
+    red: int = 0
+    orange: int = 0
+    yellow: int = 0
+    new: int = 0
+    overdue: int = 0
+    overdue_red: int = 0
+    resolved: int = 0
+    flags: int = 0
+    flags_new: int = 0
+    flags_overdue: int = 0
+    exempted: int = 0
+    false_positive: int = 0
+
+
+class Summary:
+    """The night's figures per area and rule."""
+
+    def __init__(self, rows: Iterable[Figures]):
+        self._rows = {(r.area_kind, r.area_code, r.rule): r for r in rows}
+
+    def of(self, kind: str, code: str, rule: str = "") -> Figures:
+        """A rule the mart has no row for counts zero in the area."""
+        found = self._rows.get((kind, code, rule))
+        return found or Figures(kind, code, None, None, rule)
+
+    def areas(self, kind: str) -> list[Figures]:
+        """Every area of a kind, for every rule together, by code."""
+        return sorted((r for (k, _, rule), r in self._rows.items() if k == kind and not rule),
+                      key=lambda r: r.area_code)
 
 
 # How each kind of breach reads on an inspector's list.
@@ -115,45 +145,26 @@ def data_issues(conn: Connection, run_date: dt.date, bundle_day: dt.date | None,
     return {flag: tuple(texts) for flag, texts in found.items()}
 
 
+def _bound(run_date: dt.date, previous: dt.date | None, params: dict) -> dict:
+    return {"run_date": run_date, "previous_night": previous,
+            "escalation_days": params["escalation.days"]}
+
+
 def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
                params: dict, bundle_day: dt.date | None = None) -> list[OpenFlag]:
-    from wageguard.rules.dispositions import dispositions_for_night, listing_status
-
-    disposed = dispositions_for_night(conn, run_date)
+    """sql/marts/open_flags.sql, with the data problems of each flag's records."""
     issues = data_issues(conn, run_date, bundle_day, params)
-    before = set()
-    if previous is not None:
-        before = {
-            (r.project_id, r.rule)
-            for r in conn.execute(
-                text("SELECT project_id, rule FROM flag_night WHERE run_date = :d"),
-                {"d": previous},
-            )
-        }
-    flags = []
-    for r in conn.execute(text(_QUERY), {"d": run_date}).mappings():
-        raised = as_date(r["raised_on"])
-        days_open = (run_date - raised).days
-        overdue = days_open > params["escalation.days"]
-        found = disposed.get((r["project_id"], r["rule"]))
-        flags.append(OpenFlag(
-            project_id=r["project_id"], rule=r["rule"], base_severity=r["base_severity"],
-            severity=escalate(r["base_severity"]) if overdue else r["base_severity"],
-            raised_on=raised, days_open=days_open, overdue=overdue,
-            new=(r["project_id"], r["rule"]) not in before,
-            district_code=r["district_code"], project_name=r["project_name"],
-            contractor_name=r["contractor_name"],
-            contractor_credit_code=r["contractor_credit_code"],
-            builder_name=r["builder_name"], builder_credit_code=r["builder_credit_code"],
-            rule_version=r["rule_version"],
-            status=listing_status(found, run_date),
-            disposition=found.kind if found else "",
-            disposition_until=found.until if found else None,
-            disposition_reason=found.reason if found else None,
-            disposition_inspector=found.inspector if found else None,
-            data_issues=issues.get((r["project_id"], r["rule"]), ()),
-        ))
-    return sorted(flags, key=lambda f: (f.project_id, f.rule))
+    return [
+        OpenFlag(**{
+            **row,
+            "raised_on": as_date(row["raised_on"]),
+            "overdue": bool(row["overdue"]),
+            "new": bool(row["new"]),
+            "disposition_until": as_date(row["disposition_until"]),
+            "data_issues": issues.get((row["project_id"], row["rule"]), ()),
+        })
+        for row in select(conn, "open_flags", _bound(run_date, previous, params))
+    ]
 
 
 def trends(conn: Connection, run_date: dt.date, nights: int) -> dict:
@@ -177,21 +188,19 @@ def trends(conn: Connection, run_date: dt.date, nights: int) -> dict:
     return {district: Trend(nights_seen, c) for district, c in counts.items()}
 
 
-def resolved_since(conn: Connection, run_date: dt.date, previous: dt.date | None) -> list[dict]:
-    """Flags open on the previous night that are not open on D."""
-    if previous is None:
-        return []
-    rows = conn.execute(
-        text(
-            "SELECT o.project_id, o.rule, o.raised_on, o.district_code, o.project_name AS name "
-            "FROM flag_night o "
-            "WHERE o.run_date = :prev AND NOT EXISTS (SELECT 1 FROM flag_night n "
-            "WHERE n.run_date = :d AND n.project_id = o.project_id AND n.rule = o.rule) "
-            "ORDER BY o.project_id, o.rule"
-        ),
-        {"prev": previous, "d": run_date},
-    ).mappings()
-    return [dict(r) for r in rows]
+def resolved_since(conn: Connection, run_date: dt.date,
+                   previous: dt.date | None) -> list[ResolvedFlag]:
+    """sql/marts/resolved_flags.sql."""
+    rows = select(conn, "resolved_flags", {"run_date": run_date, "previous_night": previous})
+    return [ResolvedFlag(**{**row, "raised_on": as_date(row["raised_on"])}) for row in rows]
+
+
+def flag_summary(conn: Connection, run_date: dt.date, previous: dt.date | None,
+                 params: dict) -> Summary:
+    """sql/marts/flag_summary.sql, its cities as the roster kept in the
+    warehouse groups them (night_outputs.keep_roster)."""
+    return Summary(Figures(**row)
+                   for row in select(conn, "flag_summary", _bound(run_date, previous, params)))
 
 
 FLAGS_CSV_HEADER = [

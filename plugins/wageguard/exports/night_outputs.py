@@ -5,9 +5,10 @@ export, so a failure leaves neither a half folder nor a half-recorded night."""
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from wageguard.exports.blacklist import export_blacklist
 from wageguard.exports.dashboard import write_dashboard
@@ -20,14 +21,25 @@ from wageguard.exports.engineer_reports import (
     write_resolution,
     write_run_report,
 )
-from wageguard.exports.flag_list import open_flags, resolved_since, trends, write_flags_csv
+from wageguard.exports.flag_list import (
+    Summary,
+    flag_summary,
+    open_flags,
+    resolved_since,
+    trends,
+    write_flags_csv,
+)
 from wageguard.exports.publish import night_folder, output_root
-from wageguard.rules.catalogue import load_rules
+from wageguard.rules.catalogue import Rule, load_rules
 from wageguard.rules.evaluate import previous_night
 from wageguard.rules.params import as_json, load_params
 from wageguard.validate.night_drift import drift_report
 from wageguard.warehouse.engine import describe
 from wageguard.warehouse.night import NightView, publish_night, stage_seconds
+from wageguard.warehouse.sqlfiles import execute_many
+
+if TYPE_CHECKING:
+    from wageguard.delivery.roster import RosterDistrict
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +55,45 @@ def _devreform_report(view: NightView, extracted: list[dict], stale_after: int) 
             "stale": age > stale_after, "skipped": found.get("skipped", [])}
 
 
-def _names_from_roster() -> tuple[dict | None, dict | None]:
-    """Cities and district names for the board from the roster, when there is a
-    usable one; otherwise the board shows codes (delivery reports the roster's
-    problems, the board need not fail for them)."""
+def _roster_districts() -> Iterable[RosterDistrict]:
+    """The roster's districts, when there is a usable roster; otherwise none, and
+    the board shows codes (delivery reports the roster's problems, the board
+    need not fail for them)."""
     from wageguard.delivery.roster import RosterError, load_roster, roster_path
 
     if not roster_path().is_file():
-        return None, None
+        return []
     try:
-        roster = load_roster()
+        return load_roster().values()
     except RosterError as problems:
         log.warning("the board shows codes, not names: %s", problems)
-        return None, None
-    return ({code: (d.city_code, d.city_name) for code, d in roster.items()},
-            {code: d.name for code, d in roster.items()})
+        return []
+
+
+def keep_roster(conn: Connection, districts: Iterable[RosterDistrict]) -> None:
+    """Keeps the roster's districts in roster_district, where the night's
+    summaries read their cities and names."""
+    conn.execute(text("DELETE FROM roster_district"))
+    execute_many(conn, text(
+        "INSERT INTO roster_district (district_code, district_name, city_code, city_name) "
+        "VALUES (:code, :name, :city_code, :city_name)"),
+        [{"code": d.code, "name": d.name, "city_code": d.city_code, "city_name": d.city_name}
+         for d in districts])
+
+
+def _run_report_flags(summary: Summary, rules: dict[str, Rule]) -> dict:
+    """The flags' part of run_report.json: every open flag, listed or not."""
+    province = summary.of("province", "")
+    return {
+        "flags_per_rule": {code: summary.of("province", "", code).flags for code in rules},
+        "flags_total": province.flags,
+        "new_since_previous": province.flags_new,
+        "resolved_since_previous": province.resolved,
+        "overdue": province.flags_overdue,
+        "status": {status: count for status, count in (
+            ("exempted", province.exempted), ("false_positive", province.false_positive),
+            ("open", province.listed)) if count},
+    }
 
 
 def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict], lock_token: str,
@@ -72,21 +108,18 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict], loc
     with (night_folder(root, run_date) as folder, eng.begin() as conn,
           DataDocs(conn, folder / "data_docs", batch_ids) as docs):
         previous = previous_night(conn, run_date)
+        keep_roster(conn, _roster_districts())
         flags = open_flags(conn, run_date, previous, params, view.bundle_day)
         resolved = resolved_since(conn, run_date, previous)
-        districts = [r[0] for r in conn.execute(
-            text("SELECT DISTINCT district_code FROM night_project WHERE run_date = :d "
-                 "AND district_code IS NOT NULL"), {"d": run_date})]
+        summary = flag_summary(conn, run_date, previous, params)
         write_flags_csv(folder / "flags.csv", flags)
-        lists = write_district_lists(folder / "lists", run_date, districts, flags, resolved,
+        lists = write_district_lists(folder / "lists", run_date, summary, flags, resolved,
                                      trends(conn, run_date, TREND_NIGHTS), rules, params)
         blacklist = export_blacklist(conn, folder / "blacklist", run_date, signing_key_pem)
         parties = write_resolution(conn, folder / "resolution.csv", run_date)
         links = write_links(conn, folder / "links.csv", run_date)
         publish_night(conn, view, as_json(params), lock_token)
-        per_rule = {code: 0 for code in rules}
-        for flag in flags:
-            per_rule[flag.rule] = per_rule.get(flag.rule, 0) + 1
+        counted = _run_report_flags(summary, rules)
         report = {
             "run_date": run_date.isoformat(),
             "warehouse": describe(eng),
@@ -97,20 +130,13 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict], loc
             "devreform": _devreform_report(view, extracted,
                                            params["devreform.stale_after_days"]),
             "drift": drift_report(conn, run_date, view.bundle_day, params),
-            "flags_per_rule": per_rule,
-            "flags_total": len(flags),
-            "new_since_previous": sum(f.new for f in flags),
-            "resolved_since_previous": len(resolved),
-            "overdue": sum(f.overdue for f in flags),
-            "status": dict(sorted(Counter(f.status for f in flags).items())),
+            **counted,
             "districts": lists,
             "parties": parties,
             "links": links,
             "blacklist": blacklist,
         }
-        cities, district_names = _names_from_roster()
-        write_dashboard(conn, folder / "dashboard", run_date, flags, resolved, report, rules,
-                        cities, district_names)
+        write_dashboard(conn, folder / "dashboard", run_date, summary, flags, report, rules)
         # Rendered alongside everything above; a renderer that failed fails the export,
         # so the night is neither recorded nor published without its Data Docs.
         stage_seconds(conn, run_date, "docs", docs.started_at, docs.finish(), len(docs.pulls),
@@ -118,6 +144,6 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict], loc
         report["stage_seconds"] = stage_timings(conn, run_date)
         write_run_report(folder / "run_report.json", report)
     log.info("night %s published to %s: %d flags %s", run_date, root / run_date.isoformat(),
-             len(flags), per_rule)
+             len(flags), counted["flags_per_rule"])
     return {"folder": str(root / run_date.isoformat()), "flags": len(flags),
-            "flags_per_rule": per_rule, "blacklist": blacklist}
+            "flags_per_rule": counted["flags_per_rule"], "blacklist": blacklist}
