@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import CronTriggerTimetable, dag, task
+from wageguard.alerts import task_defaults
 from wageguard.plan import (
     DEADLINE_CRON,
     DEADLINE_DAG_ID,
     START_DATE,
     TIMEZONE,
     run_date_of,
-    task_defaults,
 )
 
 

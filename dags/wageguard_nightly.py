@@ -11,6 +11,7 @@ import datetime as dt
 import inspect
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
+from wageguard.alerts import task_defaults
 from wageguard.plan import (
     CONNECTION_OF_SYSTEM,
     DAG_ID,
@@ -22,7 +23,6 @@ from wageguard.plan import (
     SYSTEM_OF_FEED,
     TIMEZONE,
     run_date_of,
-    task_defaults,
 )
 from wageguard.task_errors import fail_fast
 

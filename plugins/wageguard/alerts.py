@@ -12,7 +12,7 @@ watchdog DAG's task, so it is reported the same way):
   HttpNotifier, to the URL in host (or schema, host and port). A token in
   `password` (no login) is sent as a bearer token, and only over https or to
   this machine.
-`task_failed` is the callback the DAGs hand Airflow. It calls the notifiers'
+`task_failed` is the callback the DAGs hand Airflow (through `task_defaults`). It calls the notifiers'
 `notify`, not the notifiers themselves, which would render the alert's text
 (it quotes errors) as a Jinja template."""
 
@@ -148,3 +148,13 @@ def task_failed(context: dict) -> None:
     """Airflow's on_failure_callback: runs once a task has no retries left, or
     at once when it failed for a reason no retry can cure."""
     send_alert(failure_alert(context))
+
+
+def task_defaults(retries: int, retry_delay: dt.timedelta,
+                  execution_timeout: dt.timedelta) -> dict:
+    """default_args of every wageguard DAG: its owner, its retries, how long a
+    task may hang before it is failed (a stuck pull must not hold the night past
+    the inspectors' morning), and the alert to the engineers once a task has no
+    retries left (a failure no retry can cure leaves none: wageguard.task_errors)."""
+    return {"owner": "wageguard", "retries": retries, "retry_delay": retry_delay,
+            "execution_timeout": execution_timeout, "on_failure_callback": task_failed}

@@ -38,18 +38,6 @@ SYSTEM_OF_FEED = {t.name: t.system for t in REST_TABLES} | {"devreform": "devref
 START_DATE = dt.datetime(2026, 1, 1, tzinfo=ZoneInfo(TIMEZONE))
 
 
-def task_defaults(retries: int, retry_delay: dt.timedelta,
-                  execution_timeout: dt.timedelta) -> dict:
-    """default_args of every wageguard DAG: its owner, its retries, how long a
-    task may hang before it is failed (a stuck pull must not hold the night past
-    the inspectors' morning), and the alert to the engineers once a task has no
-    retries left (a failure no retry can cure leaves none: wageguard.task_errors)."""
-    from wageguard.alerts import task_failed  # alerts reads this module's constants
-
-    return {"owner": "wageguard", "retries": retries, "retry_delay": retry_delay,
-            "execution_timeout": execution_timeout, "on_failure_callback": task_failed}
-
-
 def run_date_of(context) -> dt.date:
     """Night D of a DAG run: the Shanghai date of its logical date (of when it
     was run, for a run triggered without one)."""
