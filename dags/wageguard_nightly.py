@@ -12,6 +12,7 @@ import inspect
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 from wageguard.alerts import task_defaults
+from wageguard.handover import BuiltNight, Extracted, Loaded
 from wageguard.plan import (
     CONNECTION_OF_SYSTEM,
     DAG_ID,
@@ -19,6 +20,7 @@ from wageguard.plan import (
     SCHEDULE_CRON,
     SIGNING_CONNECTION,
     SOURCE_POOL,
+    STAGES,
     START_DATE,
     SYSTEM_OF_FEED,
     TIMEZONE,
@@ -62,7 +64,7 @@ def wageguard_nightly():
 
     @stage(max_active_tis_per_dagrun=3, pool=SOURCE_POOL,
            map_index_template="{{ task.op_kwargs['feed'] }}")
-    def extract(feed: str, **context) -> dict:
+    def extract(feed: str, **context) -> Extracted:
         """Pulls one feed (a REST table of the housing or credit system, or the
         dev-reform bundle) as its source holds it now and lands it as a new batch
         of night D; each pull takes a slot of the source pool. A source down or
@@ -78,7 +80,7 @@ def wageguard_nightly():
         return pipeline.extract(feed, run_date_of(context), from_connection(conn))
 
     @stage(map_index_template="{{ task.op_kwargs['extracted']['feed'] }}")
-    def validate_and_load(extracted: dict) -> list[dict]:
+    def validate_and_load(extracted: Extracted) -> list[Loaded]:
         """Validates one feed's landed batches against their tables' suites and
         loads them: good records become versions, bad ones go to quarantine with
         their reasons, and the log names the checks they failed most. A pull that
@@ -93,7 +95,7 @@ def wageguard_nightly():
         return loaded
 
     @stage()
-    def build_night(**context) -> dict:
+    def build_night(**context) -> BuiltNight:
         """Takes the warehouse for night D (one night at a time) and builds its
         snapshot: the versions it may see by its knowledge cutoff, who is who
         (parties, project links) and the required deposits. A night later than
@@ -104,7 +106,7 @@ def wageguard_nightly():
         return pipeline.build_night(run_date_of(context))
 
     @stage()
-    def evaluate_rules(view: dict) -> dict:
+    def evaluate_rules(view: BuiltNight) -> dict[str, int]:
         """Holds night D's snapshot against the last published night's, then
         evaluates the rules and writes the night's flags, counted per rule. Sources
         that drifted beyond the thresholds stop the night here and fail the task at
@@ -124,7 +126,7 @@ def wageguard_nightly():
         return pipeline.ingest_dispositions(run_date_of(context))
 
     @stage(outlets=[OUTPUTS])
-    def export(view: dict, extracted: list[dict]) -> dict:
+    def export(view: BuiltNight, extracted: list[Extracted]) -> dict:
         """Writes and publishes night D's outputs, swapped in whole: the flags,
         the district workbooks, the signed blacklist, the board, the Data Docs
         and run_report.json; then drops earlier nights' snapshots and what is past
@@ -145,32 +147,32 @@ def wageguard_nightly():
         the wageguard_smtp connection (without it the lists are published but not
         e-mailed). What went out is never sent twice; a failed send, or a district
         with flags and nobody on the roster, fails the task once all is recorded."""
-        import logging
-
         from airflow.sdk import Connection
         from airflow.sdk.exceptions import AirflowNotFoundException
         from wageguard import pipeline
         from wageguard.delivery.settings import SMTP_CONNECTION, from_connection
 
         try:
-            conn = Connection.get(SMTP_CONNECTION)
+            settings = from_connection(Connection.get(SMTP_CONNECTION))
         except AirflowNotFoundException:
-            logging.getLogger(__name__).warning(
-                "no Airflow connection %s: tonight's lists are published but not e-mailed",
-                SMTP_CONNECTION)
-            return {"skipped": f"no connection {SMTP_CONNECTION}"}
-        return pipeline.deliver(run_date_of(context), from_connection(conn))
+            settings = None
+        return pipeline.deliver(run_date_of(context), settings)
 
-    ready = prepare_warehouse()
     extracted = extract.expand(feed=list(FEEDS))
-    ready >> extracted
-    loaded = validate_and_load.expand(extracted=extracted)
     view = build_night()
-    loaded >> view
-    flags = evaluate_rules(view)
-    disposed = ingest_dispositions()
-    ready >> disposed
-    [flags, disposed] >> export(view, extracted) >> deliver()
+    night = {
+        "prepare_warehouse": prepare_warehouse(),
+        "extract": extracted,
+        "validate_and_load": validate_and_load.expand(extracted=extracted),
+        "build_night": view,
+        "evaluate_rules": evaluate_rules(view),
+        "ingest_dispositions": ingest_dispositions(),
+        "export": export(view, extracted),
+        "deliver": deliver(),
+    }
+    for step, waits_for in STAGES.items():
+        for before in waits_for:
+            night[before] >> night[step]
 
 
 wageguard_nightly()

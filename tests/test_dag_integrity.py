@@ -47,6 +47,35 @@ def test_mapped_tasks_are_named_by_their_feed(dagbag):
         "{{ task.op_kwargs['extracted']['feed'] }}")
 
 
+
+def _everything_before(direct: dict[str, set[str]]) -> dict[str, set[str]]:
+    before = {stage: set(waits) for stage, waits in direct.items()}
+    changed = True
+    while changed:
+        changed = False
+        for earlier in before.values():
+            reach = set().union(*(before[e] for e in earlier)) if earlier else set()
+            if not reach <= earlier:
+                earlier |= reach
+                changed = True
+    return before
+
+
+def test_the_dag_runs_its_stages_in_the_order_the_plan_states(dagbag):
+    """plan.STAGES is the one statement of the night's order: the DAG's tasks
+    (data edges included) keep to it, and its listing runs every stage after
+    those it waits for, as pipeline.run_night walks it."""
+    from wageguard.plan import STAGES
+
+    nightly = dagbag.dags["wageguard_nightly"]
+    in_dag = {task.task_id: set(task.upstream_task_ids) for task in nightly.tasks}
+    stated = {stage: set(waits) for stage, waits in STAGES.items()}
+    assert set(in_dag) == set(stated)
+    assert _everything_before(in_dag) == _everything_before(stated)
+    listed = list(STAGES)
+    for stage, waits in STAGES.items():
+        assert all(listed.index(w) < listed.index(stage) for w in waits), stage
+
 def test_nightly_schedule_is_shanghai_01(dagbag):
     timetable = dagbag.dags["wageguard_nightly"].timetable
     assert timetable.expression == "0 1 * * *"

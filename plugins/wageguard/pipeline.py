@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, text
 
-from wageguard.delivery.settings import SmtpSettings
+from wageguard.delivery.settings import SMTP_CONNECTION, SmtpSettings
+from wageguard.handover import BuiltNight, Extracted, Loaded, Materialised
 from wageguard.landing.store import land, now_text
 from wageguard.paths import var_dir
 from wageguard.plan import TIMEZONE
@@ -90,11 +91,12 @@ def _watermark(eng: Engine, table: str) -> str | None:
         ).scalar()
 
 
-def extract(feed: str, run_date: dt.date, config: SourceConfig) -> dict:
+def extract(feed: str, run_date: dt.date, config: SourceConfig) -> Extracted:
     """Pulls one feed and lands it; returns the batch ids and what was skipped."""
     refuse_future_night(run_date)
     eng = engine()
     counts: dict = {}
+    result: Extracted
     with timed(eng, run_date, f"extract:{feed}", counts):
         if feed == "devreform":
             result = _extract_devreform(eng, run_date, config)
@@ -104,7 +106,8 @@ def extract(feed: str, run_date: dt.date, config: SourceConfig) -> dict:
     return result
 
 
-def _extract_rest(eng: Engine, table: str, run_date: dt.date, config: SourceConfig) -> dict:
+def _extract_rest(eng: Engine, table: str, run_date: dt.date,
+                  config: SourceConfig) -> Extracted:
     from wageguard.sources.rest_feeds import FEEDS, closed_months, pull_feed
 
     params = load_params()
@@ -122,7 +125,7 @@ def _extract_rest(eng: Engine, table: str, run_date: dt.date, config: SourceConf
             "months": None if feed.incremental else months}
 
 
-def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> dict:
+def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> Extracted:
     from wageguard.sources.devreform import NoBundleError, newest_complete_bundle
 
     params = load_params()
@@ -151,20 +154,17 @@ def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> 
             "bundle_day": bundle.day.isoformat(), "skipped": bundle.skipped}
 
 
-def validate_and_load(batch_ids: list[str]) -> list[dict]:
+def validate_and_load(batch_ids: list[str]) -> list[Loaded]:
     from wageguard.warehouse.load import load_batch
 
     eng = engine()
     params = load_params()
-    results = []
-    for batch_id in batch_ids:
-        result = load_batch(eng, batch_id, max_bad_share=params["validate.max_bad_share"],
-                            min_rows_for_share=params["validate.min_rows_for_share"])
-        results.append(result)
-    return results
+    return [load_batch(eng, batch_id, max_bad_share=params["validate.max_bad_share"],
+                       min_rows_for_share=params["validate.min_rows_for_share"])
+            for batch_id in batch_ids]
 
 
-def build_night(run_date: dt.date) -> dict:
+def build_night(run_date: dt.date) -> BuiltNight:
     from wageguard.warehouse.night import night_view
 
     refuse_future_night(run_date)
@@ -180,7 +180,7 @@ def build_night(run_date: dt.date) -> dict:
     return {**view.to_json(), **built, "lock": lock}
 
 
-def _materialise(conn: Connection, view: NightView, params: Params) -> dict:
+def _materialise(conn: Connection, view: NightView, params: Params) -> Materialised:
     """Night D's snapshot of the versions it may see, and who is who in it."""
     from wageguard.identity.night import link_projects, resolve_parties
     from wageguard.rules.deposit import compute_required_deposits
@@ -214,7 +214,7 @@ def explain(run_date: dt.date, project_id: str, rule: str) -> dict:
     return story
 
 
-def evaluate(view_json: dict) -> dict[str, int]:
+def evaluate(view_json: BuiltNight) -> dict[str, int]:
     """Night D's rules, once its snapshot is held against the last published
     night's: a night whose sources drifted beyond belief stops here."""
     from wageguard.rules.catalogue import load_rules
@@ -233,20 +233,29 @@ def evaluate(view_json: dict) -> dict[str, int]:
     return per_rule
 
 
-def run_night(run_date: dt.date, configs: dict[str, SourceConfig]) -> dict:
-    """Every stage of the nightly DAG in its order, in this process (the DAG
-    runs the same stages as tasks); `configs` maps housing / credit / devreform
-    to their sources."""
-    from wageguard.plan import FEEDS, SYSTEM_OF_FEED
+def run_night(run_date: dt.date, configs: dict[str, SourceConfig],
+              smtp_settings: SmtpSettings | None = None) -> dict:
+    """Every stage of the nightly DAG, in this process and in the order the DAG
+    runs them (plan.STAGES); `configs` maps housing / credit / devreform to their
+    sources. Returns what export published."""
+    from wageguard.plan import FEEDS, STAGES, SYSTEM_OF_FEED
 
-    prepare_warehouse()
-    extracted = [extract(feed, run_date, configs[SYSTEM_OF_FEED[feed]]) for feed in FEEDS]
-    for result in extracted:
-        validate_and_load(result["batch_ids"])
-    view = build_night(run_date)
-    evaluate(view)
-    ingest_dispositions(run_date)
-    return export(view, extracted)
+    done: dict = {}
+    stages = {
+        "prepare_warehouse": lambda: prepare_warehouse(),
+        "extract": lambda: [extract(feed, run_date, configs[SYSTEM_OF_FEED[feed]])
+                            for feed in FEEDS],
+        "validate_and_load": lambda: [validate_and_load(pull["batch_ids"])
+                                      for pull in done["extract"]],
+        "build_night": lambda: build_night(run_date),
+        "evaluate_rules": lambda: evaluate(done["build_night"]),
+        "ingest_dispositions": lambda: ingest_dispositions(run_date),
+        "export": lambda: export(done["build_night"], done["extract"]),
+        "deliver": lambda: deliver(run_date, smtp_settings),
+    }
+    for stage in STAGES:
+        done[stage] = stages[stage]()
+    return done["export"]
 
 
 def published_at(run_date: dt.date) -> str | None:
@@ -277,7 +286,8 @@ def ingest_dispositions(run_date: dt.date) -> dict:
     return dataclasses.asdict(report)
 
 
-def export(view_json: dict, extracted: list[dict], signing_key_pem: str | None = None) -> dict:
+def export(view_json: BuiltNight, extracted: list[Extracted],
+           signing_key_pem: str | None = None) -> dict:
     from wageguard.exports.night_outputs import write_night_outputs
 
     view = NightView.from_json(view_json)
@@ -298,17 +308,22 @@ def export(view_json: dict, extracted: list[dict], signing_key_pem: str | None =
     return summary
 
 
-def deliver(run_date: dt.date, smtp_settings: SmtpSettings, resend: bool = False,
+def deliver(run_date: dt.date, smtp_settings: SmtpSettings | None, resend: bool = False,
             resend_unconfirmed: bool = False) -> dict:
-    """E-mails night D's district lists to their inspectors (the roster). What went
-    out is not sent again unless `resend`, nor what a stopped run may have sent
-    unless `resend_unconfirmed`. A failed send, a message possibly sent and a
-    district with flags and nobody on the roster raise, after everything is
-    recorded, so the task fails and the engineers hear of it."""
+    """E-mails night D's district lists to their inspectors (the roster); without
+    SMTP settings the lists stay published and nothing is sent. What went out is
+    not sent again unless `resend`, nor what a stopped run may have sent unless
+    `resend_unconfirmed`. A failed send, a message possibly sent and a district
+    with flags and nobody on the roster raise, after everything is recorded, so
+    the task fails and the engineers hear of it."""
     from wageguard.delivery.deliver import deliver_night
     from wageguard.delivery.roster import load_roster
     from wageguard.exports.publish import output_root
 
+    if smtp_settings is None:
+        log.warning("no SMTP settings (Airflow connection %s): night %s's lists are "
+                    "published but not e-mailed", SMTP_CONNECTION, run_date)
+        return {"skipped": f"no connection {SMTP_CONNECTION}"}
     refuse_future_night(run_date)
     eng = engine()
     counts: dict = {}

@@ -34,6 +34,21 @@ SOURCE_POOL = "wageguard_sources"
 SOURCE_POOL_SLOTS = 3
 SYSTEM_OF_FEED = {t.name: t.system for t in REST_TABLES} | {"devreform": "devreform"}
 
+# The night's stages, each with the stages it waits for, listed in an order
+# that runs them: the DAG wires its tasks from this and pipeline.run_night
+# walks it, so the order is written here alone. extract and validate_and_load
+# run once per feed.
+STAGES: dict[str, tuple[str, ...]] = {
+    "prepare_warehouse": (),
+    "extract": ("prepare_warehouse",),
+    "validate_and_load": ("extract",),
+    "build_night": ("validate_and_load",),
+    "evaluate_rules": ("build_night",),
+    "ingest_dispositions": ("prepare_warehouse",),
+    "export": ("evaluate_rules", "ingest_dispositions"),
+    "deliver": ("export",),
+}
+
 # The first night the schedules know of; catch-up is off, so it only bounds backfills.
 START_DATE = dt.datetime(2026, 1, 1, tzinfo=ZoneInfo(TIMEZONE))
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from wageguard.handover import NightViewJson
 from wageguard.landing.store import now_text
 from wageguard.warehouse.bulk import refresh_statistics
 from wageguard.warehouse.lock import NIGHT, release, take_turn
@@ -38,7 +39,7 @@ class NightView:
     bundle_day: dt.date | None
     rerun: bool  # the night was published before: reproduce it
 
-    def to_json(self) -> dict:
+    def to_json(self) -> NightViewJson:
         return {
             "run_date": self.run_date.isoformat(),
             "knowledge_cutoff": self.knowledge_cutoff,
@@ -47,7 +48,7 @@ class NightView:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> NightView:
+    def from_json(cls, data: NightViewJson) -> NightView:
         return cls(
             run_date=dt.date.fromisoformat(data["run_date"]),
             knowledge_cutoff=data["knowledge_cutoff"],
