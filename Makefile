@@ -1,7 +1,9 @@
 # The two commands of the README, each doing its own set-up on a fresh machine.
+# The set-up installs the product (wageguard) and the development tools
+# (devtools/: wageguard-dev, whose commands demo and bench run).
 #   make demo   run one night end to end on the embedded warehouse (3,000 projects)
-#   make test   run the test suite (starts the local PostgreSQL if it is down,
-#               installs headless Chromium if missing): both lanes
+#   make test   ruff and mypy, then the test suite, both lanes (starts the
+#               local PostgreSQL if it is down, installs headless Chromium if missing)
 #   make test-fast  the fast lane alone (given rows in, rows out; no whole night)
 #   make bench  the province-scale benchmark (docs/benchmarks.md), e.g.
 #               make bench ARGS="--projects 5000 20000 50000 --backend sqlite postgresql"
@@ -25,9 +27,10 @@ setup: $(UV)
 	$(UV) sync --frozen --quiet --compile-bytecode
 
 demo: setup
-	.venv/bin/wageguard demo $(ARGS)
+	.venv/bin/wageguard-dev demo $(ARGS)
 
-test: setup
+# What a reviewer checks first (lint, types: seconds), then both test lanes.
+test: setup lint typecheck
 	scripts/prepare-test-machine
 	.venv/bin/pytest $(ARGS)
 
@@ -37,11 +40,11 @@ test-fast: setup
 	.venv/bin/pytest -m unit $(ARGS)
 
 bench: setup
-	.venv/bin/wageguard bench $(ARGS)
+	.venv/bin/wageguard-dev bench $(ARGS)
 
+# The rule set is pyproject.toml's [tool.ruff.lint], Airflow 3's idioms (AIR3) included.
 lint: setup
-	.venv/bin/ruff check plugins dags tests
-	.venv/bin/ruff check --select AIR3 dags
+	.venv/bin/ruff check plugins devtools dags tests
 
 typecheck: setup
 	.venv/bin/mypy

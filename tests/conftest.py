@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(items):
 def airflow_env(tmp_path_factory):
     """AIRFLOW_HOME and friends for this test session, also set in os.environ so
     in-process Airflow imports see them."""
-    from wageguard.airflow_env import base_env
+    from wageguard_dev.airflow_env import base_env
 
     home = tmp_path_factory.mktemp("wageguard-home")
     env = base_env(home)
@@ -98,7 +98,7 @@ def night_env(folder) -> pytest.MonkeyPatch:
 
 @pytest.fixture(scope="session")
 def small_world():
-    from wageguard.demo.world import generate_world
+    from wageguard_dev.demo.world import generate_world
 
     return generate_world(projects=400, seed=11)
 
@@ -106,7 +106,7 @@ def small_world():
 @pytest.fixture
 def sources(small_world, tmp_path):
     """The three local source systems serving the small world, as on the night after D."""
-    from wageguard.demo.sources import running_sources
+    from wageguard_dev.demo.sources import running_sources
 
     with running_sources(small_world, workdir=tmp_path / "sources", ports=0,
                          clock=lambda: small_world.as_of) as running:
@@ -156,8 +156,9 @@ def headless_dom(path) -> str:
 
 
 class Recorder:
-    """For the local SMTP server (aiosmtpd): an SMTP handler that keeps what it accepts and answers RCPT for the
-    addresses in `replies` with the reply given there."""
+    """For the local SMTP server (aiosmtpd): an SMTP handler that keeps what it
+    accepts and answers RCPT for the addresses in `replies` with the reply given
+    there."""
 
     def __init__(self):
         self.received = []  # (envelope recipients, parsed message, raw bytes)

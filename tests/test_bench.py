@@ -14,9 +14,9 @@ import json
 import pytest
 from conftest import PG_URL
 from sqlalchemy import make_url
-from wageguard.bench.night import Night
-from wageguard.bench.options import add_arguments
-from wageguard.bench.report import (
+from wageguard_dev.bench.night import Night
+from wageguard_dev.bench.options import add_arguments
+from wageguard_dev.bench.report import (
     MB,
     AxisNight,
     Target,
@@ -25,15 +25,15 @@ from wageguard.bench.report import (
     axis_summary,
     axis_targets,
 )
-from wageguard.bench.warehouse import (
+from wageguard_dev.bench.warehouse import (
     BenchWarehouseError,
     fresh_warehouse,
     table_bytes,
     warehouse_bytes,
 )
-from wageguard.demo.cases import record_key
-from wageguard.demo.night_after import changed_records, the_night_after
-from wageguard.demo.world import generate_world
+from wageguard_dev.demo.cases import record_key
+from wageguard_dev.demo.night_after import changed_records, the_night_after
+from wageguard_dev.demo.world import generate_world
 
 TABLES = ("projects", "wage_accounts", "wage_deposits", "realname_monthly", "enterprises",
           "list_entries", "investment_projects", "fund_disbursements")
@@ -46,7 +46,7 @@ def _args(*argv: str) -> argparse.Namespace:
 
 
 def _bench(workdir, name: str, *argv: str) -> dict:
-    from wageguard.bench.run import run
+    from wageguard_dev.bench.run import run
 
     figures = workdir / f"{name}.json"
     assert run(_args(*argv, "--workdir", str(workdir), "--json", str(figures))) == 0
@@ -88,7 +88,7 @@ def test_every_stage_of_both_nights_is_measured_and_adds_up(bench):
         assert loaded == {t: c["loaded"] for t, c in counts.items()}
         assert all(c["pulled"] == c["loaded"] + c["quarantined"] + c["superseded"] + c["unchanged"]
                    for c in counts.values())
-        assert 0 < night["peak_mb"] and all(s["peak_mb"] <= night["peak_mb"]
+        assert night["peak_mb"] > 0 and all(s["peak_mb"] <= night["peak_mb"]
                                              for s in night["stages"])
     first, incremental = result["first"]["counts"], result["incremental"]["counts"]
     assert incremental["projects"]["pulled"] < first["projects"]["pulled"]

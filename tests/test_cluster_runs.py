@@ -26,8 +26,8 @@ BROKER_URL = os.environ.get("WAGEGUARD_TEST_BROKER_URL", "redis://127.0.0.1:6379
 METADATA_URL = make_url(PG_URL).set(
     database=f"{make_url(PG_URL).database}_airflow").render_as_string(hide_password=False)
 # What the cluster's processes must not inherit from the test session or the shell.
-NOT_INHERITED = ("AIRFLOW", "WAGEGUARD_WAREHOUSE_URL", "WAGEGUARD_OUTPUT_DIR", "WAGEGUARD_INBOX_DIR",
-                 "WAGEGUARD_SIGNING_KEY", "WAGEGUARD_HOME")
+NOT_INHERITED = ("AIRFLOW", "WAGEGUARD_WAREHOUSE_URL", "WAGEGUARD_OUTPUT_DIR",
+                 "WAGEGUARD_INBOX_DIR", "WAGEGUARD_SIGNING_KEY", "WAGEGUARD_HOME")
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,8 @@ def _clean_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory, signing_key):
     """Every stage in this process, on the embedded default warehouse."""
-    from wageguard.demo.sources import running_sources
-    from wageguard.demo.world import generate_world
+    from wageguard_dev.demo.sources import running_sources
+    from wageguard_dev.demo.world import generate_world
 
     home = tmp_path_factory.mktemp("embedded")
     world = generate_world(projects=PROJECTS, seed=SEED, run_date=DATE)
@@ -67,7 +67,7 @@ def _cluster_night(home, signing_key, *options: str) -> dict:
     _reset_postgres(PG_URL)
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "wageguard.cli", "cluster-night", "--projects", str(PROJECTS),
+        [sys.executable, "-m", "wageguard_dev.cli", "cluster-night", "--projects", str(PROJECTS),
          "--seed", str(SEED), "--date", DATE.isoformat(), "--metadata-db", METADATA_URL,
          "--warehouse", PG_URL, "--broker", BROKER_URL, "--timeout", "600", *options],
         cwd=home, env={**_clean_env(), "WAGEGUARD_HOME": str(home),

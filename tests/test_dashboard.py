@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from conftest import night_env, run_night_in_process
 from sqlalchemy import text
-from wageguard.demo.sources import running_sources
 from wageguard.exports.district_lists import UNRESOLVED
 from wageguard.warehouse.engine import make_engine
+from wageguard_dev.demo.sources import running_sources
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 LEVELS = ("red", "orange", "yellow")
@@ -228,7 +228,8 @@ def test_a_district_page_lists_its_overdue_red_flags_and_top_contractors(
 def test_data_quality_is_that_of_the_pulls_behind_the_night(index, nights):
     _, runs = nights
     (_, first), (_, rerun) = runs
-    shown = {row[0]: dict(zip(PULL_COUNTS, map(int, row[2:8]))) for row in index.rows("#pulls")}
+    shown = {row[0]: dict(zip(PULL_COUNTS, map(int, row[2:8]), strict=True))
+             for row in index.rows("#pulls")}
     assert shown == {table: {k: c[k] for k in PULL_COUNTS}
                      for table, c in first["sources"].items()}
     assert shown == {table: {k: c[k] for k in PULL_COUNTS}
@@ -276,12 +277,13 @@ def test_re_running_the_night_writes_the_same_bytes(nights):
 def test_cities_and_districts_named_by_a_mapping(nights, night, tmp_path):
     """A roster's names replace the codes, and its cities group the districts."""
     from wageguard.delivery.roster import RosterDistrict
-    from wageguard.demo.identifiers import DISTRICT_BY_CODE
     from wageguard.exports.dashboard import write_dashboard
-    from wageguard.exports.flag_list import flag_summary, open_flags
+    from wageguard.exports.flag_list import flag_summary, open_flags, top_contractors, trends
     from wageguard.exports.night_outputs import keep_roster
+    from wageguard.pipeline import rebuild_published_night
     from wageguard.rules.catalogue import load_rules
     from wageguard.rules.params import load_params
+    from wageguard_dev.demo.identifiers import DISTRICT_BY_CODE
 
     tmp, _ = nights
     report = json.loads((night / "run_report.json").read_text(encoding="utf-8"))
@@ -293,10 +295,12 @@ def test_cities_and_districts_named_by_a_mapping(nights, night, tmp_path):
               else d for d in roster]
     engine = make_engine(f"sqlite:///{tmp / 'warehouse.db'}")
     with engine.connect() as conn:  # closed without a commit: the warehouse is left as it was
+        rebuild_published_night(conn, run_date)  # a published night keeps no snapshot
         keep_roster(conn, roster)
         params = load_params()
         write_dashboard(conn, tmp_path, run_date, flag_summary(conn, run_date, previous, params),
-                        open_flags(conn, run_date, previous, params), report,
+                        open_flags(conn, run_date, previous, params), trends(conn, run_date),
+                        top_contractors(conn, run_date, previous, params), report,
                         {r.code: r for r in load_rules()})
     engine.dispose()
     index = (tmp_path / "index.html").read_text(encoding="utf-8")

@@ -24,9 +24,9 @@ from sqlalchemy import text
 from wageguard.delivery.deliver import DeliveryIncomplete, deliver_night
 from wageguard.delivery.roster import ROSTER_ENV, RosterError, load_roster
 from wageguard.delivery.settings import SMTP_CONNECTION_ENV, SmtpSettings, from_connection
-from wageguard.demo.roster import write_demo_roster
 from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.migrate import migrate
+from wageguard_dev.demo.roster import write_demo_roster
 
 SECRET = "smtp-pa55word"
 D = dt.date(2026, 11, 21)
@@ -42,7 +42,7 @@ def _settings(port: int) -> SmtpSettings:
 def night(small_world, tmp_path_factory):
     """The small world's night D, published once on the embedded warehouse."""
     from conftest import run_night_in_process
-    from wageguard.demo.sources import running_sources
+    from wageguard_dev.demo.sources import running_sources
 
     base = tmp_path_factory.mktemp("delivery")
     with pytest.MonkeyPatch.context() as env, running_sources(
@@ -311,14 +311,14 @@ def test_roster_problems_are_reported_with_their_line_numbers(tmp_path):
     path.write_bytes(
         "district_code,district_name,city_code,city_name,inspector_name,email\n"
         "150202,东河区,150200,包头市,王芳,w@rsj.example\n".encode("gbk"))
-    with pytest.raises(RosterError, match="not UTF-8 .*CSV UTF-8"):
+    with pytest.raises(RosterError, match=r"not UTF-8 .*CSV UTF-8"):
         load_roster(path)
     with pytest.raises(RosterError, match=f"no such file.*{ROSTER_ENV}"):
         load_roster(tmp_path / "missing.csv")
 
 
 def test_the_demo_roster_loads_and_leaves_one_district_off(roster_file):
-    from wageguard.demo.identifiers import DISTRICTS
+    from wageguard_dev.demo.identifiers import DISTRICTS
 
     path, left_off = roster_file
     roster = load_roster(path)

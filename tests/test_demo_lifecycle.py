@@ -9,9 +9,9 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
 import pytest
-from wageguard.demo import generate_world
-from wageguard.demo.cases import record_key
-from wageguard.demo.records import SHANGHAI
+from wageguard_dev.demo import generate_world
+from wageguard_dev.demo.cases import record_key
+from wageguard_dev.demo.records import SHANGHAI
 
 D = date(2026, 11, 21)
 LIFECYCLE_ID = re.compile(r"ZJ\d{6}-\d{4}-8\d{4}")
@@ -107,14 +107,14 @@ def test_lifecycle_cases_do_not_depend_on_the_size_of_the_province(world):
     small = generate_world(projects=20, seed=5, run_date=D)
     assert small.lifecycle == world.lifecycle
     for case in world.lifecycle:
-        for table in HOUSING_TABLES + ("list_entries",):
+        for table in (*HOUSING_TABLES, "list_entries"):
             assert history(small, case.project_id, table) == history(
                 world, case.project_id, table)
 
 
 def test_every_record_change_is_stamped_in_office_hours_of_its_day(world):
     for case in world.lifecycle:
-        for table in HOUSING_TABLES + ("list_entries",):
+        for table in (*HOUSING_TABLES, "list_entries"):
             for record in history(world, case.project_id, table):
                 stamped = datetime.fromisoformat(record["updated_at"])
                 assert time(8) <= stamped.time() < time(19), record
@@ -124,7 +124,7 @@ def test_every_record_change_is_stamped_in_office_hours_of_its_day(world):
 def test_every_change_but_a_date_passing_is_a_record_version_of_its_day(world):
     for case in world.lifecycle:
         days = {datetime.fromisoformat(r["updated_at"]).date()
-                for table in HOUSING_TABLES + ("list_entries",)
+                for table in (*HOUSING_TABLES, "list_entries")
                 for r in history(world, case.project_id, table)}
         for night in changes(case):
             if night not in days:

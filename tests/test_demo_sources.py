@@ -15,14 +15,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
-from wageguard.demo import generate_world
-from wageguard.demo.credit_api import credit_api
-from wageguard.demo.exchange import exchange_handler, write_exchange
-from wageguard.demo.housing_api import housing_api
-from wageguard.demo.paged_api import Faults
-from wageguard.demo.serving import BackgroundServer
-from wageguard.demo.sources import running_sources
 from wageguard.tables import DEVREFORM_HEADERS
+from wageguard_dev.demo import generate_world
+from wageguard_dev.demo.credit_api import credit_api
+from wageguard_dev.demo.exchange import exchange_handler, write_exchange
+from wageguard_dev.demo.housing_api import housing_api
+from wageguard_dev.demo.paged_api import Faults
+from wageguard_dev.demo.serving import BackgroundServer
+from wageguard_dev.demo.sources import running_sources
 
 D = date(2026, 11, 21)
 

@@ -11,10 +11,10 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
-from wageguard.demo import generate_world
-from wageguard.demo.cases import record_key
-from wageguard.demo.records import latest_closed_month
 from wageguard.tables import BY_NAME, DEVREFORM_HEADERS
+from wageguard_dev.demo import generate_world
+from wageguard_dev.demo.cases import record_key
+from wageguard_dev.demo.records import latest_closed_month
 
 RULES = ("WA1", "WA2", "WD1", "WD2", "WD3", "CR1", "CR2", "GI1", "PAY1", "RN1")
 API_TABLES = (
@@ -230,7 +230,8 @@ def test_malformed_records_are_planted_and_listed(world):
 
 
 def test_the_package_imports_without_airflow_pandas_or_gx():
-    probe = ("import sys, wageguard.demo; print(sorted({m.split('.')[0] for m in sys.modules} & "
+    probe = ("import sys, wageguard_dev.demo; "
+             "print(sorted({m.split('.')[0] for m in sys.modules} & "
              "{'airflow', 'pandas', 'great_expectations'}))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True)

@@ -244,12 +244,31 @@ def test_the_readmes_production_commands_match_the_files(resolved):
 
 
 def test_the_readmes_cluster_night_commands_parse(monkeypatch):
-    from wageguard import cli
+    from wageguard_dev import cli
 
     parsed = []
     monkeypatch.setattr(cli, "cmd_cluster_night", lambda args: parsed.append(args) or 0)
-    commands = [c for c in _production_commands() if "wageguard cluster-night" in c]
+    commands = [c for c in _production_commands() if "wageguard-dev cluster-night" in c]
     assert commands
     for command in commands:
-        assert cli.main(command.split("wageguard ", 1)[1].split()) == 0, command
+        assert cli.main(command.split("wageguard-dev ", 1)[1].split()) == 0, command
     assert {args.executor for args in parsed} == {"celery", "local"}
+
+
+def test_the_airflow_services_run_the_product_image_and_the_trial_sources_their_own(
+        resolved, monkeypatch):
+    from wageguard_dev import cli
+
+    services = resolved["services"]
+    for name in AIRFLOW_SERVICES:
+        assert services[name]["build"]["target"] == "product", name
+    sources = services["sources"]
+    assert sources["build"]["target"] == "trial-sources"
+    assert sources["image"] != services["airflow-scheduler"]["image"]
+    # The trial's entrypoint is a command the development tools understand.
+    program, *arguments = _words(sources["entrypoint"])
+    assert program == "wageguard-dev"
+    served = []
+    monkeypatch.setattr(cli, "cmd_serve", lambda args: served.append(args) or 0)
+    assert cli.main(arguments) == 0
+    assert served[0].host == "0.0.0.0"

@@ -15,6 +15,7 @@ from wageguard.rules.dispositions import (
     listing_status,
     record_disposition,
 )
+from wageguard.rules.flag_versions import write_night_flags
 
 D1, D2, D3, D4 = (dt.date(2026, 11, d) for d in (20, 21, 22, 23))
 RAISED = dt.date(2026, 11, 1)
@@ -28,17 +29,16 @@ def publish(engine, night, flags):
     """Night `night` published with flags {(project_id, rule): raised_on}."""
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO night (run_date, knowledge_cutoff, params, "
-                          "first_published_at, last_published_at) VALUES (:d, 'c', '{}', 't', 't')"),
+                          "first_published_at, last_published_at) "
+                          "VALUES (:d, 'c', '{}', 't', 't')"),
                      {"d": night})
         put_flags(conn, night, flags)
 
 
 def put_flags(conn, night, flags):
-    for (project_id, rule), raised_on in flags.items():
-        conn.execute(text("INSERT INTO flag_night (run_date, project_id, rule, base_severity, "
-                          "raised_on, rule_version, detail) "
-                          "VALUES (:d, :p, :r, 'red', :raised, '1', '{}')"),
-                     {"d": night, "p": project_id, "r": rule, "raised": raised_on})
+    """Night `night`'s flags become {(project_id, rule): raised_on}."""
+    write_night_flags(conn, night, [(project_id, rule, "red", raised_on, "1", "{}", None, None)
+                                    for (project_id, rule), raised_on in flags.items()])
 
 
 def record(engine, **kwargs):
@@ -138,7 +138,6 @@ def test_dispositions_survive_a_rerun_of_the_night(engine):
     record(engine, project_id=Q, rule="WD1", kind="verified")
     before = in_force(engine, D1)
     with engine.begin() as conn:  # what evaluate_rules does on a re-run
-        conn.execute(text("DELETE FROM flag_night WHERE run_date = :d"), {"d": D1})
         put_flags(conn, D1, {(P, "WA1"): RAISED, (Q, "WD1"): RAISED})
     assert in_force(engine, D1) == before
     assert len(before) == 2

@@ -1,5 +1,5 @@
 """The real DAG under `airflow dags test`, started the way a newcomer starts it
-(`wageguard demo`), on a small generated province: the planted cases come out
+(`make demo`: `wageguard-dev demo`), on a small generated province: the planted cases come out
 right, and running the same night again changes no output."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import subprocess
 import sys
 
 import pytest
-from wageguard.demo.world import generate_world
 from wageguard.rules.catalogue import load_rules
+from wageguard_dev.demo.world import generate_world
 
 PROJECTS, SEED = 400, 7
 # Known secrets for this run, so the test can look for them where they must not be.
@@ -24,7 +24,7 @@ STABLE = ("flags.csv", "resolution.csv", "links.csv", "blacklist/entries.csv",
 
 def _demo(home, env):
     return subprocess.run(
-        [sys.executable, "-m", "wageguard.cli", "demo", "--projects", str(PROJECTS),
+        [sys.executable, "-m", "wageguard_dev.cli", "demo", "--projects", str(PROJECTS),
          "--seed", str(SEED)],
         cwd=home, env={**env, **SECRETS, "WAGEGUARD_HOME": str(home)}, capture_output=True,
         text=True,
@@ -33,7 +33,8 @@ def _demo(home, env):
 
 
 def _digests(folder):
-    files = list(STABLE) + sorted(str(p.relative_to(folder)) for p in (folder / "lists").glob("*.csv"))
+    lists = sorted(str(p.relative_to(folder)) for p in (folder / "lists").glob("*.csv"))
+    files = [*STABLE, *lists]
     return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in files}
 
 

@@ -16,8 +16,8 @@ import pytest
 from conftest import source_configs
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
-from wageguard.demo.sources import running_sources
-from wageguard.demo.world import generate_world
+from wageguard_dev.demo.sources import running_sources
+from wageguard_dev.demo.world import generate_world
 
 COMPARED = ("flags.csv", "resolution.csv", "links.csv", "blacklist/entries.csv",
             "blacklist/changes.csv", "blacklist/entries.jsonl")

@@ -13,10 +13,10 @@ import json
 
 import pytest
 from conftest import night_env, run_night_in_process
-from wageguard.demo.exchange import write_exchange
-from wageguard.demo.sources import running_sources
-from wageguard.demo.world import generate_world
 from wageguard.exports.flag_list import LEVELS
+from wageguard_dev.demo.exchange import write_exchange
+from wageguard_dev.demo.sources import running_sources
+from wageguard_dev.demo.world import generate_world
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 RERUN_ORDER = (20, 5, 27, 12, 0)  # positions in the month, deliberately out of order
@@ -148,13 +148,14 @@ def test_the_last_nights_workbook_reads_as_inspectors_expect(month):
     district = min(overdue_red)
     path = folder / "lists" / f"{district}.xlsx"
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["汇总", "预警清单", "昨日以来已消除", "趋势"]
+    assert book.sheetnames == ["汇总", "预警清单", "昨日以来已消除", "说明", "趋势"]
     sheet = book["预警清单"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    assert sheet.freeze_panes == "D2" and sheet.auto_filter.ref
     header = [c.value for c in sheet[1]]
-    first = dict(zip(header, [c.value for c in sheet[2]]))
+    first = dict(zip(header, [c.value for c in sheet[2]], strict=True))
     assert (first["超期"], first["预警等级"]) == ("是", "红"), "overdue red flags come first"
-    listed = [dict(zip(header, [c.value for c in row])) for row in sheet.iter_rows(min_row=2)]
+    listed = [dict(zip(header, [c.value for c in row], strict=True))
+              for row in sheet.iter_rows(min_row=2)]
     assert {r["行政区划代码"] for r in listed} == {district}
     assert len(listed) == sum(f["district_code"] == district and f["status"] == "open"
                               for f in flags.values())

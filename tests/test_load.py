@@ -78,7 +78,7 @@ def test_records_served_again_unchanged_are_counted_not_landed_or_loaded_again(e
     records = [project(n) for n in range(1, 26)]
     first = _load(engine, _land(engine, "projects", records))
     changed = project(3, name="更名后", updated_at="2026-11-21T09:00:00+08:00")
-    batch_id = _land(engine, "projects", records + [project(26), changed])
+    batch_id = _land(engine, "projects", [*records, project(26), changed])
     assert _count(engine, "SELECT COUNT(*) FROM landing_record WHERE batch_id = :b",
                   b=batch_id) == 2, "only the new payloads land"
     again = _load(engine, batch_id)

@@ -5,10 +5,12 @@ tests: no night is run."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 import pytest
 from sqlalchemy import text
 from wageguard.exports.marts import select
+from wageguard.rules.flag_versions import FLAG_COLUMNS, write_night_flags
 
 D = dt.date(2026, 11, 21)
 PREVIOUS = dt.date(2026, 11, 20)
@@ -20,10 +22,23 @@ def days_before(days: int, night: dt.date = D) -> dt.date:
 
 
 def given(engine, table: str, *rows: dict) -> None:
+    if table == "flag_night":
+        return given_flags(engine, rows)
     with engine.begin() as conn:
         for row in rows:
             conn.execute(text(f"INSERT INTO {table} ({', '.join(row)}) "
                               f"VALUES ({', '.join(':' + k for k in row)})"), row)
+
+
+def given_flags(engine, flags: tuple[dict, ...]) -> None:
+    """flag_night is a view of the flag versions: each night's flags go in as
+    its evaluation writes them."""
+    nights: dict[dt.date, list[tuple]] = defaultdict(list)
+    for row in flags:
+        nights[row["run_date"]].append(tuple(row.get(c) for c in FLAG_COLUMNS))
+    with engine.begin() as conn:
+        for night, found in nights.items():
+            write_night_flags(conn, night, found)
 
 
 def rows_of(engine, mart: str, columns: tuple[str, ...], **params) -> list[tuple]:
@@ -331,7 +346,119 @@ def test_an_export_recorded_before_its_fields_were_kept_gets_them_from_its_night
         kept = conn.execute(text("SELECT run_date, subject_name, listed_on FROM blacklist_export "
                                  "WHERE entry_id = 'A' ORDER BY run_date")).all()
     assert [(str(r.run_date), r.subject_name, r.listed_on and str(r.listed_on))
-            for r in kept] == [("2026-11-19", None, None), ("2026-11-20", "某建筑公司", "2026-01-01")]
+            for r in kept] == [("2026-11-19", None, None),
+                               ("2026-11-20", "某建筑公司", "2026-01-01")]
     assert rows_of(before_fields, "blacklist_changes", CHANGES[:5], run_date=D,
                    previous_export=PREVIOUS)[0] == (
         "removed", "A", "deleted at the source", "2026-11-21", "某建筑公司")
+
+
+# sql/marts/night_areas.sql
+
+def test_the_areas_of_the_night_and_the_districts_each_holds(engine):
+    given(engine, "night_project",
+          project("150202"), project("150202", "P150202-2"), project("150203"),
+          project("150921"),
+          {**project("150204"), "run_date": PREVIOUS})  # no project tonight: no area
+    given(engine, "roster_district",
+          {"district_code": "150921", "district_name": "卓资县", "city_code": "159900",
+           "city_name": "试点市"},
+          {"district_code": "150202", "district_name": "东河区", "city_code": "150200",
+           "city_name": "包头市"})
+    columns = ("area_kind", "area_code", "area_name", "parent_code", "district_code")
+    assert rows_of(engine, "night_areas", columns, run_date=D) == [
+        ("city", "150200", "包头市", "", "150202"),
+        ("city", "150200", "包头市", "", "150203"),
+        ("city", "159900", "试点市", "", "150921"),
+        ("district", "150202", "东河区", "150200", "150202"),
+        ("district", "150203", None, "150200", "150203"),
+        ("district", "150921", "卓资县", "159900", "150921"),
+        ("province", "", None, None, "150202"),
+        ("province", "", None, None, "150203"),
+        ("province", "", None, None, "150921"),
+    ]
+
+
+# sql/marts/flag_trend.sql
+
+def published(*nights: dt.date) -> list[dict]:
+    return [{"run_date": night, "knowledge_cutoff": "c", "params": "{}",
+             "first_published_at": "t", "last_published_at": "t"} for night in nights]
+
+
+def test_the_trend_counts_each_published_night_and_tonight_per_area(engine):
+    first, before = days_before(2), days_before(1)
+    given(engine, "night_project", project("150202"), project("150203"))
+    given(engine, "roster_district",
+          {"district_code": "150202", "district_name": "东河区", "city_code": "150200",
+           "city_name": "包头市"})
+    given(engine, "night", *published(days_before(40), first, before, D + dt.timedelta(days=1)))
+    given(engine, "flag_night",
+          flag("A", "WA1", first, night=first),
+          flag("A", "WA1", first, night=before),
+          flag("B", "WD2", before, "orange", night=before, district="150203"),
+          flag("E", "WA1", before, night=before, district="150921"),  # no project tonight
+          flag("A", "WA1", first),  # overdue or not, it counts at its rule's level
+          flag("C", "WA2", D, "yellow"),
+          flag("X", "WA1", days_before(3), night=days_before(3)),  # before the first night
+          flag("Y", "WA1", days_before(40), night=days_before(40)),
+          flag("Z", "WA1", D, night=D + dt.timedelta(days=1)))  # a later night
+    given(engine, "disposition", disposition("C", "WA2", D, "false_positive"))
+    columns = ("area_kind", "area_code", "night", "red", "orange", "yellow")
+    nights = [first.isoformat(), before.isoformat(), D.isoformat()]
+    both = [(1, 0, 0), (1, 1, 0), (1, 0, 1)]
+    assert rows_of(engine, "flag_trend", columns, run_date=D, first_night=first) == [
+        *(("city", "150200", n, *c) for n, c in zip(nights, both, strict=True)),
+        *(("district", "150202", n, *c) for n, c in zip(nights, [(1, 0, 0), (1, 0, 0),
+                                                                  (1, 0, 1)], strict=True)),
+        *(("district", "150203", n, *c) for n, c in zip(nights, [(0, 0, 0), (0, 1, 0),
+                                                                  (0, 0, 0)], strict=True)),
+        *(("province", "", n, *c) for n, c in zip(nights, both, strict=True)),
+    ]
+
+
+def test_the_trend_of_a_first_night_is_that_night_even_without_flags(engine):
+    given(engine, "night_project", project("150202"))
+    assert rows_of(engine, "flag_trend", ("area_kind", "area_code", "night", "red"),
+                   run_date=D, first_night=days_before(29)) == [
+        ("city", "150200", D.isoformat(), 0), ("district", "150202", D.isoformat(), 0),
+        ("province", "", D.isoformat(), 0)]
+
+
+# sql/marts/top_contractors.sql
+
+def contractor(project_id: str, name: str | None, code: str | None) -> dict:
+    return {"run_date": D, "project_id": project_id, "role": "contractor", "name_as_typed": name,
+            "credit_code": code, "status": "resolved" if code else "absent"}
+
+
+def test_the_contractors_with_the_most_red_flags_on_the_lists_of_each_area(engine):
+    c1, c2, c3 = "911502000000000001", "911502000000000002", "911502000000000003"
+    given(engine, "night_project", project("150202"), project("150203"))
+    given(engine, "flag_night",
+          flag("P1", "WD1", D), flag("P1", "WA1", D),
+          flag("P3", "WA1", D), flag("P4", "WA1", D),
+          flag("P5", "WD2", days_before(20), "orange"),  # overdue: red
+          flag("P6", "WD1", D),  # exempted: off the lists
+          flag("P8", "WA2", D, "yellow"),
+          flag("P2", "WD1", D, district="150203"),
+          flag("P7", "WD1", D, district="150203"))  # no contractor typed
+    given(engine, "night_party",
+          contractor("P1", "甲建筑", c1), contractor("P2", "甲建筑公司", c1),
+          contractor("P3", "乙工程", None), contractor("P4", "乙工程", None),
+          contractor("P5", "丙建设", c2), contractor("P6", "丁建设", c3),
+          contractor("P8", "戊建设", c3))
+    given(engine, "disposition", disposition("P6", "WD1", D, "exempted", until=D))
+    columns = ("area_kind", "area_code", "place", "contractor_name", "contractor_credit_code",
+               "red", "projects")
+    assert rows_of(engine, "top_contractors", columns, run_date=D, previous_night=None,
+                   top_contractors=2, **ESCALATION) == [
+        ("city", "150200", 1, "甲建筑", c1, 3, 2),
+        ("city", "150200", 2, "乙工程", None, 2, 2),
+        ("district", "150202", 1, "乙工程", None, 2, 2),  # unresolved first on a tie
+        ("district", "150202", 2, "甲建筑", c1, 2, 1),
+        ("district", "150203", 1, "", None, 1, 1),
+        ("district", "150203", 2, "甲建筑公司", c1, 1, 1),
+        ("province", "", 1, "甲建筑", c1, 3, 2),
+        ("province", "", 2, "乙工程", None, 2, 2),
+    ]

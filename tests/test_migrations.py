@@ -10,6 +10,7 @@ from sqlalchemy import inspect, text
 from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.migrate import SCRIPTS, migrate
 from wageguard.warehouse.sqlfiles import files_in, run_file
+from wageguard.warehouse.values import as_date
 
 NIGHT = {"d": dt.date(2026, 11, 20), "c": "2026-11-21T01:05:00+08:00", "b": None,
          "p": "{}", "t": "2026-11-21T01:09:00+08:00"}
@@ -35,7 +36,7 @@ def _indexes(engine, *tables: str) -> set[str]:
 
 
 def _has_the_newest_revision(engine) -> bool:
-    return "roster_district" in inspect(engine).get_table_names()
+    return "flag_version" in inspect(engine).get_table_names()
 
 
 def _assert_upgraded_with_data(engine) -> None:
@@ -85,3 +86,43 @@ def test_a_warehouse_made_before_alembic_is_adopted_and_upgraded(warehouse_url):
     _publish_a_night(engine)
     assert migrate(engine) == _head()
     _assert_upgraded_with_data(engine)
+
+
+def test_every_nights_flags_become_versions_and_read_as_they_were(warehouse_url):
+    engine = make_engine(warehouse_url)
+    migrate(engine, "0016")
+    n1, n2, n3, n4, n5 = (dt.date(2026, 11, d) for d in (17, 18, 19, 20, 21))
+    p, q = "ZJ150203-2025-00123", "ZJ150203-2025-00456"
+    flags = [  # (night, project, rule, raised_on, detail, district, project name)
+        *((n, p, "WA1", n1, "{}", "150203", "某某小区") for n in (n1, n2, n3)),
+        (n4, p, "WA1", n1, '{"x": 1}', "150203", "某某小区"),  # new facts
+        (n1, q, "WD1", n1, "{}", None, None),
+        (n3, q, "WD1", n3, "{}", None, None),  # ended on n2, back on n3
+    ]
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO flag_night (run_date, project_id, rule, base_severity, raised_on, "
+            "rule_version, detail, district_code, project_name) "
+            "VALUES (:n, :p, :r, 'red', :raised, '1', :x, :district, :name)"),
+            [dict(zip(("n", "p", "r", "raised", "x", "district", "name"), f, strict=True))
+             for f in flags])
+        conn.execute(text(  # published with no flags at all
+            "INSERT INTO night (run_date, knowledge_cutoff, bundle_day, params, "
+            "first_published_at, last_published_at) VALUES (:d, :c, :b, :p, :t, :t)"),
+            {**NIGHT, "d": n5})
+    migrate(engine)
+    with engine.connect() as conn:
+        versions = conn.execute(text(
+            "SELECT project_id, rule, first_night, last_night FROM flag_version "
+            "ORDER BY project_id, rule, first_night")).all()
+        read = conn.execute(text(
+            "SELECT run_date, project_id, rule, raised_on, detail, district_code, project_name "
+            "FROM flag_night")).all()
+        nights = conn.execute(text("SELECT run_date FROM evaluated_night "
+                                   "ORDER BY run_date")).scalars().all()
+    engine.dispose()
+    assert [(pr, r, as_date(first), as_date(last)) for pr, r, first, last in versions] == [
+        (p, "WA1", n1, n3), (p, "WA1", n4, n4), (q, "WD1", n1, n1), (q, "WD1", n3, n3)]
+    assert sorted((as_date(n), pr, r, as_date(raised), *rest)
+                  for n, pr, r, raised, *rest in read) == sorted(flags)
+    assert [as_date(n) for n in nights] == [n1, n2, n3, n4, n5]

@@ -89,9 +89,9 @@ def test_a_source_sending_wan_yuan_as_yuan_stops_the_night_until_accepted(
 
     from conftest import run_night_in_process
     from wageguard import pipeline
-    from wageguard.demo.night_after import the_night_after
-    from wageguard.demo.records import stamp
-    from wageguard.demo.sources import running_sources
+    from wageguard_dev.demo.night_after import the_night_after
+    from wageguard_dev.demo.records import stamp
+    from wageguard_dev.demo.sources import running_sources
 
     monkeypatch.setenv("WAGEGUARD_WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("WAGEGUARD_OUTPUT_DIR", str(tmp_path / "out"))

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from test_load import project
 from wageguard.landing.store import land
+from wageguard.rules.flag_versions import write_night_flags
 from wageguard.warehouse.load import load_batch
 from wageguard.warehouse.night import night_view
 from wageguard.warehouse.retention import (
@@ -35,10 +36,8 @@ def _publish(engine, run_date) -> None:
         conn.execute(text(
             "INSERT INTO night (run_date, knowledge_cutoff, params, first_published_at, "
             "last_published_at) VALUES (:d, :c, '{}', :c, :c)"), {"d": run_date, "c": cutoff})
-        conn.execute(text(
-            "INSERT INTO flag_night (run_date, project_id, rule, base_severity, raised_on, "
-            "rule_version, detail) VALUES (:d, 'ZJ150203-2025-00001', 'WA1', 'red', :d, '1', "
-            "'{}')"), {"d": run_date})
+        write_night_flags(conn, run_date, [
+            ("ZJ150203-2025-00001", "WA1", "red", run_date, "1", "{}", "150203", "某某小区")])
 
 
 def _count(engine, sql, **params) -> int:
@@ -103,3 +102,29 @@ def test_the_retention_setting_is_checked(monkeypatch):
         retention_days()
     monkeypatch.setenv("WAGEGUARD_RETENTION_DAYS", "365")
     assert retention_days() == 365
+
+
+def _bytes_of(engine, table: str) -> int:
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            return conn.execute(text("SELECT pg_total_relation_size(:t)"), {"t": table}).scalar()
+        return conn.execute(text("SELECT SUM(pgsize) FROM dbstat WHERE name = :t"),
+                            {"t": table}).scalar() or 0
+
+
+def test_the_rows_a_night_dropped_leave_room_for_the_next_nights(engine):
+    """As each night's landing rows go once its pulls are loaded: from the
+    second night of a run on, a night's rows take the room the night before
+    took, however soon it follows."""
+    sizes = []
+    for night in range(5):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO landing_record (batch_id, ordinal, payload_hash) "
+                              "VALUES (:b, :o, :h)"),
+                         [{"b": f"night-{night}", "o": n, "h": f"{n:064x}"} for n in range(3000)])
+        sizes.append(_bytes_of(engine, "landing_record"))
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM landing_record"))
+        reclaim_space(engine)
+    assert sizes[0] > 0
+    assert max(sizes) == sizes[1], sizes

@@ -9,17 +9,17 @@ import json
 import logging
 
 import pytest
-from wageguard.demo.paged_api import Faults
-from wageguard.demo.sources import running_sources
 from wageguard.sources.config import InsecureSourceError, SourceConfig, from_connection
 from wageguard.sources.devreform import NoBundleError, newest_complete_bundle
 from wageguard.sources.paged_api import SourceError
 from wageguard.sources.rest_feeds import FEEDS, closed_months, pull_feed
+from wageguard_dev.demo.paged_api import Faults
+from wageguard_dev.demo.sources import running_sources
 
 
 @pytest.fixture(scope="module")
 def world():
-    from wageguard.demo.world import generate_world
+    from wageguard_dev.demo.world import generate_world
 
     return generate_world(projects=300, seed=3)
 
@@ -88,7 +88,7 @@ def test_throttling_and_transient_errors_are_retried_to_the_same_result(world, t
 def test_a_wrong_token_fails_with_advice(world, tmp_path):
     with (
         running_sources(world, workdir=tmp_path, ports=0, clock=lambda: world.as_of) as src,
-        pytest.raises(SourceError, match="401.*check the token"),
+        pytest.raises(SourceError, match=r"401.*check the token"),
     ):
         pull_feed(FEEDS["projects"], SourceConfig(src.housing_url, secret="wrong"),
                   watermark=None)
@@ -128,7 +128,7 @@ def test_the_newest_complete_bundle_is_used_from_a_folder_or_http(world, tmp_pat
 
 
 def test_a_corrupt_bundle_is_skipped_for_an_older_complete_one(world, tmp_path):
-    from wageguard.demo.exchange import write_exchange
+    from wageguard_dev.demo.exchange import write_exchange
 
     d = world.run_date
     write_exchange(world, tmp_path, days=[d - dt.timedelta(days=2), d - dt.timedelta(days=1)],
@@ -142,7 +142,7 @@ def test_an_old_bundle_copied_under_a_new_day_is_skipped_for_an_older_complete_o
         world, tmp_path):
     import shutil
 
-    from wageguard.demo.exchange import write_exchange
+    from wageguard_dev.demo.exchange import write_exchange
 
     d = world.run_date
     write_exchange(world, tmp_path, days=[d - dt.timedelta(days=3), d - dt.timedelta(days=2)])
@@ -161,7 +161,7 @@ def test_an_old_bundle_copied_under_a_new_day_is_skipped_for_an_older_complete_o
                          ids=["half written", "entry without rows", "not an object"])
 def test_an_unreadable_manifest_is_skipped_for_an_older_complete_one(world, tmp_path,
                                                                       manifest):
-    from wageguard.demo.exchange import write_exchange
+    from wageguard_dev.demo.exchange import write_exchange
 
     d = world.run_date
     write_exchange(world, tmp_path, days=[d - dt.timedelta(days=1), d])

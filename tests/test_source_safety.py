@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from wageguard.demo.serving import BackgroundServer, QuietHandler
 from wageguard.sources.config import PullLimits, SourceConfig, from_connection
 from wageguard.sources.devreform import newest_complete_bundle
 from wageguard.sources.http_session import (
@@ -23,6 +22,7 @@ from wageguard.sources.http_session import (
 )
 from wageguard.sources.paged_api import SourceError
 from wageguard.sources.rest_feeds import FEEDS, pull_feed
+from wageguard_dev.demo.serving import BackgroundServer, QuietHandler
 
 SECRET = "s3cret-credential"
 D = dt.date(2026, 11, 21)
@@ -171,7 +171,7 @@ def test_a_pull_that_never_ends_stops_at_the_page_cap():
 
     with (
         serving(endless) as (source, seen),
-        pytest.raises(SourceError, match="still paging after 5 pages.*'max_pages'"),
+        pytest.raises(SourceError, match=r"still paging after 5 pages.*'max_pages'"),
     ):
         pull(source, pages=5)
     assert len(seen) == 5

@@ -17,7 +17,7 @@ from wageguard.validate.suite_checks import SuiteChecks, check_suites
 
 @pytest.fixture(scope="module")
 def world():
-    from wageguard.demo.world import generate_world
+    from wageguard_dev.demo.world import generate_world
 
     return generate_world(projects=1500, seed=5)
 
@@ -177,6 +177,7 @@ def test_a_suite_that_cannot_be_honoured_stops_the_run_at_its_start(tmp_path, mo
     (tmp_path / "wage_accounts.json").write_text(json.dumps(suite), encoding="utf-8")
     monkeypatch.setattr("wageguard.validate.suite_checks.SUITES_DIR", tmp_path)
     monkeypatch.setenv("WAGEGUARD_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'never.db'}")
-    with pytest.raises(SuiteError, match=r"wage_accounts.json: .*\(bank_name\) has severity 'high'"):
+    with pytest.raises(SuiteError,
+                       match=r"wage_accounts.json: .*\(bank_name\) has severity 'high'"):
         pipeline.prepare_warehouse()
     assert not (tmp_path / "never.db").exists(), "refused before the warehouse is touched"

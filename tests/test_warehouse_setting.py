@@ -70,7 +70,7 @@ def test_the_providers_own_extras_stay_out_of_the_url():
     from airflow.providers.postgres.hooks.postgres import PostgresHook
     from wageguard.warehouse.engine import _NOT_LIBPQ
 
-    assert _NOT_LIBPQ == PostgresHook.ignored_extra_options
+    assert PostgresHook.ignored_extra_options == _NOT_LIBPQ
     url = url_of_connection(json.dumps({"conn_type": "postgres", "host": "h", "schema": "w",
                                         "extra": {"cursor": "dictcursor", "sslmode": "require"}}))
     assert dict(make_url(url).query) == {"sslmode": "require"}

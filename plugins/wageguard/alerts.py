@@ -12,9 +12,9 @@ watchdog DAG's task, so it is reported the same way):
   HttpNotifier, to the URL in host (or schema, host and port). A token in
   `password` (no login) is sent as a bearer token, and only over https or to
   this machine.
-`task_failed` is the callback the DAGs hand Airflow (through `task_defaults`). It calls the notifiers'
-`notify`, not the notifiers themselves, which would render the alert's text
-(it quotes errors) as a Jinja template."""
+`task_failed` is the callback the DAGs hand Airflow (through `task_defaults`).
+It calls the notifiers' `notify`, not the notifiers themselves, which would
+render the alert's text (it quotes errors) as a Jinja template."""
 
 from __future__ import annotations
 

@@ -196,19 +196,25 @@ def _materialise(conn: Connection, view: NightView, params: Params) -> Materiali
     return {"snapshot": snapshot, "parties": parties, "links": links, "deposits": deposits}
 
 
-def explain(run_date: dt.date, project_id: str, rule: str) -> dict:
-    """Why night D raised a flag. Only the latest published night keeps its
-    snapshot; an earlier one is rebuilt from the versions and its knowledge
-    cutoff for the answer, and the rebuild is rolled back."""
-    from wageguard.landing.evidence import explain_flag
+def rebuild_published_night(conn: Connection, run_date: dt.date) -> None:
+    """A published night keeps no snapshot: for reading it after the fact (why a
+    flag was raised, its figures again), rebuilds it in `conn`'s transaction
+    from the versions and the night's knowledge cutoff. The caller rolls back."""
     from wageguard.warehouse.night import has_snapshot, night_view
 
+    if not has_snapshot(conn, run_date) and conn.execute(text(
+            "SELECT 1 FROM night WHERE run_date = :d"), {"d": run_date}).first():
+        params = load_params()
+        _materialise(conn, night_view(conn, run_date, params["devreform.max_lookback_days"]),
+                     params)
+
+
+def explain(run_date: dt.date, project_id: str, rule: str) -> dict:
+    """Why night D raised a flag, told from the night rebuilt as it was."""
+    from wageguard.landing.evidence import explain_flag
+
     with engine().connect() as conn, conn.begin() as transaction:
-        if not has_snapshot(conn, run_date) and conn.execute(text(
-                "SELECT 1 FROM night WHERE run_date = :d"), {"d": run_date}).first():
-            params = load_params()
-            _materialise(conn, night_view(conn, run_date,
-                                          params["devreform.max_lookback_days"]), params)
+        rebuild_published_night(conn, run_date)
         story = explain_flag(conn, run_date, project_id, rule)
         transaction.rollback()
     return story
@@ -301,7 +307,7 @@ def export(view_json: BuiltNight, extracted: list[Extracted],
     with eng.begin() as conn:
         pruned = prune_snapshots(conn)
         retired = apply_retention(conn, view.run_date, retention_days())
-    log.info("dropped %d rows of earlier nights' snapshots; past the retention horizon: %s",
+    log.info("dropped the night's snapshot (%d rows); past the retention horizon: %s",
              pruned, retired or "nothing")
     if reclaim_space(eng):
         log.info("the warehouse's free space was given back")

@@ -1,12 +1,9 @@
 -- Night D's figures per area: what the summary sheet (汇总) of each district's
 -- workbook, every page of the supervision board and run_report.json show.
 --
--- The areas: the province (area_code ''), each city, and each district with a
--- project on night :run_date. A district belongs to the city the roster names
--- (roster_district), else to the city its code names (GB/T 2260: its first
--- four digits, then 00); area_name is the roster's name, when there is one.
--- The province also counts the flags resolved in a district that has no
--- project tonight.
+-- The areas are those of night_areas.sql, with their names and cities. The
+-- province also counts the flags resolved in a district that has no project
+-- tonight.
 --
 -- One row per area for every rule together (rule ''), and one per area and
 -- rule with open or resolved flags (a rule without a row counts zero):
@@ -27,30 +24,12 @@ WITH flag AS (
 resolved AS (
     SELECT district_code, rule FROM {{ ref('resolved_flags') }} resolved_flag
 ),
-district AS (
-    SELECT p.district_code, r.district_name,
-           COALESCE(r.city_code, SUBSTR(p.district_code, 1, 4) || '00') AS city_code,
-           r.city_name
-    FROM (SELECT DISTINCT district_code FROM night_project
-          WHERE run_date = :run_date AND district_code IS NOT NULL) p
-    LEFT JOIN roster_district r ON r.district_code = p.district_code
-),
--- The roster gives a city one name; should its rows disagree, the first in text order.
-city AS (
-    SELECT city_code, MIN(city_name) AS city_name FROM district GROUP BY city_code
-),
 -- Each area with each district it holds.
-area (area_kind, area_code, area_name, parent_code, district_code) AS (
-    SELECT 'district', district_code, district_name, city_code, district_code FROM district
-    UNION ALL
-    SELECT 'city', c.city_code, c.city_name, '', d.district_code
-    FROM district d
-    JOIN city c ON c.city_code = d.city_code
-    UNION ALL
-    SELECT 'province', '', NULL, NULL, district_code
-    FROM (SELECT district_code FROM district
-          UNION
-          SELECT district_code FROM resolved) every_district
+area AS (
+    SELECT area_kind, area_code, area_name, parent_code, district_code
+    FROM {{ ref('night_areas') }} night_area
+    UNION
+    SELECT 'province', '', NULL, NULL, district_code FROM resolved
 ),
 item AS (
     SELECT district_code, rule, status, severity, overdue, new, 0 AS resolved FROM flag

@@ -3,7 +3,13 @@
 export, and a manifest with row counts and checksums. What applies and what
 changed are the marts sql/marts/blacklist_entries.sql and
 blacklist_changes.sql; each export is recorded (blacklist_export) for the next
-one to compare with."""
+one to compare with. Beside the data, schema.json says what every field means
+(exports/blacklist_schema.py), and the manifest names the publisher, the
+schema version and the moment of the data (sql/marts/blacklist_as_of.sql).
+
+Everything in the export follows from what night D knows (and from the
+deployment's publisher name and key), so re-running a night reproduces it byte
+for byte."""
 
 from __future__ import annotations
 
@@ -11,10 +17,19 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 from pathlib import Path
 
 from sqlalchemy import Connection, RowMapping, text
 
+from wageguard.exports.blacklist_schema import (
+    CHANGES,
+    CHANGES_HEADER,
+    HEADER,
+    SCHEMA_FILE,
+    SCHEMA_VERSION,
+    write_schema,
+)
 from wageguard.exports.files import sha256_of, write_csv, write_jsonl
 from wageguard.exports.marts import select
 from wageguard.exports.signing import (
@@ -23,16 +38,19 @@ from wageguard.exports.signing import (
     sign_file,
     sign_manifest,
 )
+from wageguard.landing.store import now_text
+from wageguard.tables import LIST_ENTRIES
 from wageguard.warehouse.sqlfiles import execute_many
 
 log = logging.getLogger(__name__)
 
-HEADER = [
-    "entry_id", "subject_type", "subject_name", "credit_code", "person_id_masked",
-    "list_type", "cause", "decision_no", "listing_authority", "listed_on", "expires_on",
-]
-CHANGES_HEADER = ["change", "entry_id", "reason", "effective_on",
-                  *(f"previous_{column}" for column in HEADER[1:])]
+PUBLISHER_ENV = "WAGEGUARD_BLACKLIST_PUBLISHER"
+DEFAULT_PUBLISHER = "劳动保障监察机构"
+
+
+def publisher() -> str:
+    """The authority the manifest names as publishing the feed."""
+    return os.environ.get(PUBLISHER_ENV, "").strip() or DEFAULT_PUBLISHER
 
 
 def _text(value) -> str | None:
@@ -52,13 +70,23 @@ def _record_export(conn: Connection, run_date: dt.date, entries: list[RowMapping
     insert = text(f"INSERT INTO blacklist_export (run_date, row_hash, {', '.join(HEADER)}) "
                   f"VALUES (:run_date, :row_hash, {', '.join(':' + c for c in HEADER)})")
     execute_many(conn, insert, [{**entry, "run_date": run_date, "row_hash": _row_hash(row)}
-                                for entry, row in zip(entries, rows)])
+                                for entry, row in zip(entries, rows, strict=True)])
+
+
+def _generated_at(conn: Connection, knowledge_cutoff: str) -> str | None:
+    found = select(conn, "blacklist_as_of",
+                   {"source_table": LIST_ENTRIES.name, "cutoff": knowledge_cutoff})
+    return found[0]["generated_at"] if found else None
 
 
 def export_blacklist(conn: Connection, folder: Path, run_date: dt.date,
-                     signing_key_pem: str | None = None) -> dict:
+                     signing_key_pem: str | None = None, *,
+                     knowledge_cutoff: str | None = None) -> dict:
     """`signing_key_pem` (else the environment, see exports/signing.py) signs
-    the manifest; without any key the export goes out unsigned and says so."""
+    the manifest; without any key the export goes out unsigned and says so.
+    `knowledge_cutoff`: night D's (warehouse/night.py), which fixes the
+    manifest's generated_at; by default now, as for a night run for the first
+    time."""
     folder.mkdir(parents=True, exist_ok=True)
     entries = select(conn, "blacklist_entries", {"run_date": run_date})
     previous = conn.execute(
@@ -72,15 +100,20 @@ def export_blacklist(conn: Connection, folder: Path, run_date: dt.date,
     # The CSVs are opened in spreadsheets, so text that reads as a formula is
     # led by '; the JSON Lines keep every value exactly as listed, for the
     # agencies that check them against their own records.
-    files = {
+    files: dict[str, int | None] = {
         "entries.csv": write_csv(folder / "entries.csv", HEADER, rows, bom=True,
                                  for_spreadsheets=True),
         "entries.jsonl": write_jsonl(folder / "entries.jsonl", HEADER, rows),
         "changes.csv": write_csv(folder / "changes.csv", CHANGES_HEADER, changes, bom=True,
                                  for_spreadsheets=True),
+        SCHEMA_FILE: None,  # what the fields mean, not a table
     }
+    write_schema(folder / SCHEMA_FILE)
     manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "publisher": publisher(),
         "run_date": run_date.isoformat(),
+        "generated_at": _generated_at(conn, knowledge_cutoff or now_text()),
         "previous_export_date": _text(previous),
         "files": [
             {"name": name, "rows": count, "sha256": sha256_of(folder / name)}
@@ -98,7 +131,6 @@ def export_blacklist(conn: Connection, folder: Path, run_date: dt.date,
     )
     if key is not None:  # verifiable with stock tools too (exports/signing.py)
         sign_file(folder / "manifest.json", key)
-    return {"entries": len(rows), "added": sum(c[0] == "added" for c in changes),
-            "removed": sum(c[0] == "removed" for c in changes),
-            "changed": sum(c[0] == "changed" for c in changes),
+    return {"entries": len(rows),
+            **{change: sum(c[0] == change for c in changes) for change in CHANGES},
             "signed": manifest["signature"] is not None}

@@ -11,15 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from wageguard.exports.district_lists import TREND_NIGHTS, UNRESOLVED
-from wageguard.exports.flag_list import LEVELS, ZH_LEVEL, Figures, OpenFlag, Summary, Trend, trends
+from wageguard.exports.district_lists import UNRESOLVED
+from wageguard.exports.flag_list import (
+    CHART_COLOURS,
+    LEVELS,
+    TREND_NIGHTS,
+    ZH_LEVEL,
+    Contractors,
+    Figures,
+    OpenFlag,
+    Summary,
+    TrendNight,
+    Trends,
+)
 from wageguard.rules.catalogue import Rule
 from wageguard.warehouse.sqlfiles import read_sql
 
@@ -29,12 +39,10 @@ PLOTLY_JS = f"{ASSETS}/plotly.min.js"
 STYLESHEET = f"{ASSETS}/dashboard.css"
 # The district workbooks, as night_outputs places lists/ beside dashboard/.
 WORKBOOKS = "../lists"
-TOP_CONTRACTORS = 10
 # A district page lists its overdue red flags; past this many the workbook,
 # which holds them all, is the place to work through them.
 OVERDUE_RED_SHOWN = 50
 SEVERITIES = tuple(reversed(LEVELS))  # the most urgent first, as inspectors read them
-COLOURS = {"red": "#C00000", "orange": "#ED7D31", "yellow": "#FFC000"}
 FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 SOURCE_ZH = {
     "projects": "住建：工程项目",
@@ -109,45 +117,16 @@ def _by_rule(area: Area, summary: Summary, rules: dict[str, Rule]) -> list[tuple
             for code, rule in rules.items()]
 
 
-def _top_contractors(flags: list[OpenFlag]) -> list[dict]:
-    """Contractors by open red flags: one per credit code, or per name as typed
-    when the code could not be resolved."""
-    found: dict[str, dict] = {}
-    for flag in flags:
-        if flag.severity != "red":
-            continue
-        key = flag.contractor_credit_code or f"name:{flag.contractor_name}"
-        item = found.setdefault(key, {"code": flag.contractor_credit_code or UNRESOLVED,
-                                      "names": set(), "red": 0, "projects": set()})
-        item["names"].add(flag.contractor_name or "")
-        item["red"] += 1
-        item["projects"].add(flag.project_id)
-    ranked = sorted(found.values(), key=lambda i: (-i["red"], i["code"], min(i["names"])))
-    return [{"name": min(i["names"]), "code": i["code"], "red": i["red"],
-             "projects": len(i["projects"])} for i in ranked[:TOP_CONTRACTORS]]
-
-
-def _trend_counts(area: Area, per_district: dict[str, Trend]) -> Counter:
-    """Open flags per (night, base severity), the area's districts added up."""
-    counts: Counter = Counter()
-    for district in area.districts:
-        if district in per_district:
-            counts.update(per_district[district].counts)
-    return counts
-
-
 class _TrendChart:
     """The trend as plotly draws it, in a div of a fixed id so pages repeat byte
     for byte; the plotly.js it needs is the page's own asset. One figure serves
     every page: building a plotly figure costs far more than drawing it."""
 
-    def __init__(self, nights: list[dt.date]):
+    def __init__(self):
         import plotly.graph_objects as go
 
-        self._nights = nights
-        days = [night.isoformat() for night in nights]
         self._figure = go.Figure(
-            [go.Bar(name=f"{ZH_LEVEL[level]}色", x=days, marker_color=COLOURS[level])
+            [go.Bar(name=f"{ZH_LEVEL[level]}色", marker_color=CHART_COLOURS[level])
              for level in SEVERITIES],
             layout={
                 "barmode": "stack", "template": "plotly_white", "height": 320,
@@ -158,11 +137,12 @@ class _TrendChart:
                 "legend": {"orientation": "h", "y": 1.12, "traceorder": "normal"},
             })
 
-    def html(self, counts: Counter):
+    def html(self, trend: list[TrendNight]):
         from markupsafe import Markup
 
-        for bar, level in zip(self._figure.data, SEVERITIES):
-            bar.y = [counts[(night, level)] for night in self._nights]
+        for bar, level in zip(self._figure.data, SEVERITIES, strict=True):
+            bar.x = [night.night.isoformat() for night in trend]
+            bar.y = [getattr(night, level) for night in trend]
         return Markup(self._figure.to_html(
             full_html=False, include_plotlyjs=False, div_id="trend-chart",
             config={"displayModeBar": False, "responsive": True}))
@@ -188,21 +168,21 @@ def _environment():
 
 
 def write_dashboard(conn: Connection, folder: Path, run_date: dt.date, summary: Summary,
-                    flags: list[OpenFlag], report: dict, rules: dict[str, Rule]) -> int:
+                    flags: list[OpenFlag], trends: Trends, contractors: Contractors,
+                    report: dict, rules: dict[str, Rule]) -> int:
     """Writes the board of night D and returns the number of pages. `report` is
     the night's run report (its previous night, knowledge cutoff and dev-reform
     bundle). The summary's areas and names make the pages; a city or district
     the roster does not name shows its code. Exempted and false-positive flags
-    are left off, as on the lists."""
+    are left off, as on the lists; the trend and the contractors are those of
+    their marts (flag_list.trends, flag_list.top_contractors)."""
     from plotly.offline import get_plotlyjs
 
     (folder / ASSETS).mkdir(parents=True, exist_ok=True)
     (folder / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
     shutil.copyfile(TEMPLATES / "dashboard.css", folder / STYLESHEET)
     province = _areas(summary, flags)
-    per_district = trends(conn, run_date, TREND_NIGHTS)
-    chart = _TrendChart(next(iter(per_district.values())).nights if per_district
-                        else [run_date])
+    chart = _TrendChart()
     template = _environment().get_template("dashboard.html.j2")
     shared = {
         "run_date": run_date.isoformat(),
@@ -223,9 +203,9 @@ def write_dashboard(conn: Connection, folder: Path, run_date: dt.date, summary: 
         overdue_red = [f for f in area.flags if f.overdue and f.severity == "red"]
         page = template.render(
             **shared, area=area, figures=area.figures, by_rule=_by_rule(area, summary, rules),
-            chart=chart.html(_trend_counts(area, per_district)),
+            chart=chart.html(trends.get((area.kind, area.code), [])),
             children=[(child, child.figures) for child in area.children],
-            contractors=_top_contractors(area.flags),
+            contractors=contractors.get((area.kind, area.code), []),
             overdue_red=overdue_red[:OVERDUE_RED_SHOWN], overdue_red_total=len(overdue_red),
             rules=rules,
         )

@@ -37,7 +37,7 @@ def write_csv(path: Path, header: list[str], rows: list[list], *, bom: bool = Fa
 def write_jsonl(path: Path, header: list[str], rows: list[list]) -> int:
     with path.open("w", encoding="utf-8", newline="\n") as f:
         for row in rows:
-            f.write(json.dumps(dict(zip(header, row)), ensure_ascii=False) + "\n")
+            f.write(json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False) + "\n")
     return len(rows)
 
 

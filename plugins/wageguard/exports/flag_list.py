@@ -1,7 +1,8 @@
 """Night D's flags as the marts of sql/marts/ give them: the open flags with
 their lifecycle and the parties beside them, the flags resolved since the
-previous night, the figures per area; beside them the data problems of the
-records behind each flag, the trend of the last nights, and flags.csv."""
+previous night, the figures per area, the trend of the last nights and the
+contractors with the most red flags; beside them the data problems of the
+records behind each flag, and flags.csv."""
 
 from __future__ import annotations
 
@@ -22,14 +23,36 @@ from wageguard.warehouse.values import as_date
 
 LEVELS = ("yellow", "orange", "red")
 ZH_LEVEL = {"red": "红", "orange": "橙", "yellow": "黄"}
+# How each severity is drawn in the charts of the workbooks and the board.
+CHART_COLOURS = {"red": "#C00000", "orange": "#ED7D31", "yellow": "#FFC000"}
+TREND_NIGHTS = 30
+TOP_CONTRACTORS = 10
 
 
 @dataclass(frozen=True)
-class Trend:
-    """Open flags per night and base severity, for one district's chart."""
+class TrendNight:
+    """An area's open flags on one night by base severity: a row of
+    sql/marts/flag_trend.sql."""
 
-    nights: list[dt.date]
-    counts: dict[tuple[dt.date, str], int]
+    night: dt.date
+    red: int
+    orange: int
+    yellow: int
+
+
+@dataclass(frozen=True)
+class Contractor:
+    """A row of sql/marts/top_contractors.sql."""
+
+    name: str
+    credit_code: str | None  # None: unresolved
+    red: int
+    projects: int
+
+
+# Per area, by (area_kind, area_code) as in Figures.
+Trends = dict[tuple[str, str], list[TrendNight]]
+Contractors = dict[tuple[str, str], list[Contractor]]
 
 
 @dataclass
@@ -167,25 +190,27 @@ def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
     ]
 
 
-def trends(conn: Connection, run_date: dt.date, nights: int) -> dict:
-    """Per district, flags open on each published night of the last `nights`
-    (and on D), by base severity: the data of the workbook's chart."""
-    first = run_date - dt.timedelta(days=nights - 1)
-    rows = conn.execute(
-        text(
-            "SELECT f.run_date, f.district_code, f.base_severity, COUNT(*) AS n "
-            "FROM flag_night f "
-            "WHERE f.run_date >= :first AND f.run_date <= :d "
-            "AND (f.run_date = :d OR f.run_date IN (SELECT run_date FROM night)) "
-            "GROUP BY f.run_date, f.district_code, f.base_severity"
-        ),
-        {"first": first, "d": run_date},
-    ).all()
-    nights_seen = sorted({as_date(r.run_date) for r in rows} | {run_date})
-    counts: dict[str, dict] = defaultdict(dict)
-    for r in rows:
-        counts[r.district_code][(as_date(r.run_date), r.base_severity)] = r.n
-    return {district: Trend(nights_seen, c) for district, c in counts.items()}
+def trends(conn: Connection, run_date: dt.date) -> Trends:
+    """sql/marts/flag_trend.sql over the last TREND_NIGHTS nights up to D."""
+    found: Trends = defaultdict(list)
+    first_night = run_date - dt.timedelta(days=TREND_NIGHTS - 1)
+    for row in select(conn, "flag_trend", {"run_date": run_date, "first_night": first_night}):
+        found[(row["area_kind"], row["area_code"])].append(TrendNight(
+            as_date(row["night"]), int(row["red"]), int(row["orange"]), int(row["yellow"])))
+    return dict(found)
+
+
+def top_contractors(conn: Connection, run_date: dt.date, previous: dt.date | None,
+                    params: dict) -> Contractors:
+    """sql/marts/top_contractors.sql, the first TOP_CONTRACTORS of each area;
+    an area without red flags has none."""
+    found: Contractors = defaultdict(list)
+    for row in select(conn, "top_contractors",
+                      {**_bound(run_date, previous, params), "top_contractors": TOP_CONTRACTORS}):
+        found[(row["area_kind"], row["area_code"])].append(Contractor(
+            row["contractor_name"], row["contractor_credit_code"], int(row["red"]),
+            int(row["projects"])))
+    return dict(found)
 
 
 def resolved_since(conn: Connection, run_date: dt.date,

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, text
 from wageguard.exports.blacklist import export_blacklist
 from wageguard.exports.dashboard import write_dashboard
 from wageguard.exports.data_docs import DataDocs
-from wageguard.exports.district_lists import TREND_NIGHTS, write_district_lists
+from wageguard.exports.district_lists import write_district_lists
 from wageguard.exports.engineer_reports import (
     source_counts,
     stage_timings,
@@ -26,10 +26,12 @@ from wageguard.exports.flag_list import (
     flag_summary,
     open_flags,
     resolved_since,
+    top_contractors,
     trends,
     write_flags_csv,
 )
 from wageguard.exports.publish import night_folder, output_root
+from wageguard.handover import Extracted
 from wageguard.rules.catalogue import Rule, load_rules
 from wageguard.rules.evaluate import previous_night
 from wageguard.rules.params import as_json, load_params
@@ -44,15 +46,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _devreform_report(view: NightView, extracted: list[dict], stale_after: int) -> dict:
-    found = next((e for e in extracted if e.get("feed") == "devreform"), {})
+def _devreform_report(view: NightView, extracted: list[Extracted], stale_after: int) -> dict:
+    pull = next((e for e in extracted if e["feed"] == "devreform"), None)
     if view.bundle_day is None:
+        why = (pull.get("error") if pull else None) or "no dev-reform bundle loaded"
         return {"bundle_day": None, "age_days": None, "stale": True,
-                "note": found.get("error", "no dev-reform bundle loaded")
-                + ": GI1 was not evaluated"}
+                "note": f"{why}: GI1 was not evaluated"}
     age = (view.run_date - view.bundle_day).days
     return {"bundle_day": view.bundle_day.isoformat(), "age_days": age,
-            "stale": age > stale_after, "skipped": found.get("skipped", [])}
+            "stale": age > stale_after, "skipped": pull.get("skipped", []) if pull else []}
 
 
 def _roster_districts() -> Iterable[RosterDistrict]:
@@ -96,8 +98,8 @@ def _run_report_flags(summary: Summary, rules: dict[str, Rule]) -> dict:
     }
 
 
-def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict], lock_token: str,
-                        signing_key_pem: str | None = None) -> dict:
+def write_night_outputs(eng: Engine, view: NightView, extracted: list[Extracted],
+                        lock_token: str, signing_key_pem: str | None = None) -> dict:
     """`lock_token`: the run's hold on the warehouse (warehouse/lock.py), ended
     by the transaction that publishes the night."""
     params = load_params()
@@ -113,9 +115,11 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict], loc
         resolved = resolved_since(conn, run_date, previous)
         summary = flag_summary(conn, run_date, previous, params)
         write_flags_csv(folder / "flags.csv", flags)
-        lists = write_district_lists(folder / "lists", run_date, summary, flags, resolved,
-                                     trends(conn, run_date, TREND_NIGHTS), rules, params)
-        blacklist = export_blacklist(conn, folder / "blacklist", run_date, signing_key_pem)
+        trend = trends(conn, run_date)
+        lists = write_district_lists(folder / "lists", view, summary, flags, resolved, trend,
+                                     rules, params)
+        blacklist = export_blacklist(conn, folder / "blacklist", run_date, signing_key_pem,
+                                     knowledge_cutoff=view.knowledge_cutoff)
         parties = write_resolution(conn, folder / "resolution.csv", run_date)
         links = write_links(conn, folder / "links.csv", run_date)
         publish_night(conn, view, as_json(params), lock_token)
@@ -136,7 +140,8 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[dict], loc
             "links": links,
             "blacklist": blacklist,
         }
-        write_dashboard(conn, folder / "dashboard", run_date, summary, flags, report, rules)
+        write_dashboard(conn, folder / "dashboard", run_date, summary, flags, trend,
+                        top_contractors(conn, run_date, previous, params), report, rules)
         # Rendered alongside everything above; a renderer that failed fails the export,
         # so the night is neither recorded nor published without its Data Docs.
         stage_seconds(conn, run_date, "docs", docs.started_at, docs.finish(), len(docs.pulls),

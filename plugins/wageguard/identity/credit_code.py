@@ -24,7 +24,7 @@ def gb32100_check_char(first17: str) -> str:
     """The 18th character that makes `first17` a code passing GB 32100."""
     if len(first17) != 17 or any(ch not in _VALUE for ch in first17):
         raise ValueError(f"not 17 characters of the GB 32100 alphabet: {first17!r}")
-    total = sum(_VALUE[ch] * weight for ch, weight in zip(first17, _WEIGHTS))
+    total = sum(_VALUE[ch] * weight for ch, weight in zip(first17, _WEIGHTS, strict=True))
     return _ALPHABET[(31 - total % 31) % 31]
 
 

@@ -9,6 +9,12 @@ _KEEP_TAIL = 4
 # The old 15-digit ID card is the shortest real one. Anything shorter is not a number we
 # can recognise, and keeping 10 of its characters would reveal nearly all of it.
 _SHORTEST_MASKABLE = 15
+# Every value mask_person_id gives, as a regular expression: the blacklist's
+# field dictionary (exports/blacklist_schema.py) promises it to the credit agencies.
+MASKED_PATTERN = (
+    f"^(?:.{{{_KEEP_HEAD}}}\\*{{{_SHORTEST_MASKABLE - _KEEP_HEAD - _KEEP_TAIL},}}.{{{_KEEP_TAIL}}}"
+    f"|\\*{{1,{_SHORTEST_MASKABLE - 1}}})$"
+)
 
 
 def mask_person_id(s: str | None) -> str | None:

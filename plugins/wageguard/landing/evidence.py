@@ -9,16 +9,17 @@ import json
 
 from sqlalchemy import Connection, text
 
+# the parties of the flagged project, as resolved that night
+_PARTY = ("credit_code IN (SELECT credit_code FROM night_party "
+          "WHERE run_date = :d AND project_id = :p)")
 # night table, its key columns, and how it relates to the flagged project
 _RECORDS = (
     ("projects", "night_project", "project_id", "project_id = :p"),
     ("wage_accounts", "night_account", "account_id", "project_id = :p"),
     ("wage_deposits", "night_deposit", "deposit_id", "project_id = :p"),
     ("realname_monthly", "night_realname_month", "month", "project_id = :p"),
-    ("enterprises", "night_enterprise", "credit_code",
-     "credit_code IN (SELECT credit_code FROM night_party WHERE run_date = :d AND project_id = :p)"),
-    ("list_entries", "night_list_entry", "entry_id",
-     "credit_code IN (SELECT credit_code FROM night_party WHERE run_date = :d AND project_id = :p)"),
+    ("enterprises", "night_enterprise", "credit_code", _PARTY),
+    ("list_entries", "night_list_entry", "entry_id", _PARTY),
 )
 
 
@@ -79,14 +80,16 @@ def explain_flag(conn: Connection, run_date: dt.date, project_id: str, rule: str
              "FROM night_party WHERE run_date = :d AND project_id = :p ORDER BY role"),
         {"d": run_date, "p": project_id},
     ).mappings().all()
-    records = []
+    records: list[dict] = []
     for table, night_table, key, relation in _RECORDS:
-        for row in conn.execute(
-            text(f"SELECT {key} AS record_key, payload_hash FROM {night_table} "
-                 f"WHERE run_date = :d AND {relation} ORDER BY {key}"),
-            {"d": run_date, "p": project_id},
-        ):
-            records.append({"table": table, "key": row.record_key, **_origin(conn, row.payload_hash)})
+        records.extend(
+            {"table": table, "key": row.record_key, **_origin(conn, row.payload_hash)}
+            for row in conn.execute(
+                text(f"SELECT {key} AS record_key, payload_hash FROM {night_table} "
+                     f"WHERE run_date = :d AND {relation} ORDER BY {key}"),
+                {"d": run_date, "p": project_id},
+            )
+        )
     link = conn.execute(
         text("SELECT investment_code FROM night_link WHERE run_date = :d AND project_id = :p"),
         {"d": run_date, "p": project_id},
@@ -96,9 +99,10 @@ def explain_flag(conn: Connection, run_date: dt.date, project_id: str, rule: str
             ("investment_projects", _INVESTMENT_PROJECT),
             ("fund_disbursements", _DISBURSEMENTS),
         ):
-            for row in conn.execute(text(sql), {"b": night["bundle_day"], "c": link}):
-                records.append({"table": table, "key": row.record_key,
-                                **_origin(conn, row.payload_hash)})
+            records.extend(
+                {"table": table, "key": row.record_key, **_origin(conn, row.payload_hash)}
+                for row in conn.execute(text(sql), {"b": night["bundle_day"], "c": link})
+            )
     return {
         "run_date": run_date.isoformat(),
         "project_id": project_id,

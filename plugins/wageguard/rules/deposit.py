@@ -55,7 +55,8 @@ def required_deposit(
     (not deleted, removed ones included); None when the contractor is unresolved."""
     rate = params["deposit.base_rate"]
     if history is None:
-        multiplier, exempt, basis = Decimal(1), False, "contractor unresolved: multiplier 1, no exemption"
+        multiplier, exempt = Decimal(1), False
+        basis = "contractor unresolved: multiplier 1, no exemption"
     else:
         dishonest_on_signing = any(
             e.list_type == "dishonest" and e.applies_on(signed_on) for e in history

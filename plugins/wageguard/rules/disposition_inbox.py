@@ -39,6 +39,14 @@ REQUIRED = {
 }
 OPTIONAL = {"inspector": "处置人"}
 ZH_KIND = {zh: kind for kind, zh in KIND_ZH.items()}
+# What each 处置 asks of its row, as check_disposition holds it to it; the
+# workbook's 说明 sheet tells inspectors so.
+FILLING_IN = {
+    "verified": "预警属实，已核实；预警仍列入清单直至消除，不填豁免截止日期。",
+    "exempted": "暂缓督办：须填豁免截止日期(不早于交回当天)和处置理由；截止日期当天及以前，"
+                "该预警不列入清单。",
+    "false_positive": "预警有误：须填处置理由；该预警不再列入清单，消除后再次出现时重新预警。",
+}
 PROCESSED, REJECTED = "processed", "rejected"
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHANGHAI = dt.timezone(dt.timedelta(hours=8))

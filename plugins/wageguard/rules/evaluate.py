@@ -15,9 +15,9 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from wageguard.rules.catalogue import Rule
+from wageguard.rules.flag_versions import write_night_flags
 from wageguard.sources.rest_feeds import closed_months
-from wageguard.warehouse.bulk import refresh_statistics
-from wageguard.warehouse.sqlfiles import execute_many, read_sql, statements, used_params
+from wageguard.warehouse.sqlfiles import read_sql, statements, used_params
 from wageguard.warehouse.values import as_date
 
 log = logging.getLogger(__name__)
@@ -67,16 +67,23 @@ def evaluate_rules(
     raised_before = {}
     if previous is not None:
         raised_before = {
-            (r.project_id, r.rule): r.raised_on
+            (r.project_id, r.rule): as_date(r.raised_on)
             for r in conn.execute(
                 text("SELECT project_id, rule, raised_on FROM flag_night WHERE run_date = :d"),
                 {"d": previous},
             )
         }
-    conn.execute(text("DELETE FROM flag_night WHERE run_date = :d"), {"d": run_date})
+    # A flag keeps where its project was and what it was called that night.
+    place = {
+        r.project_id: (r.district_code, r.name)
+        for r in conn.execute(
+            text("SELECT project_id, district_code, name FROM night_project WHERE run_date = :d"),
+            {"d": run_date},
+        )
+    }
     bound = bound_params(run_date, bundle_day, params)
     counts = {}
-    rows = []
+    flags = []
     for rule in rules:
         computed_with = rule.parameter_values(params)
         (sql,) = statements(read_sql(rule.sql))
@@ -86,29 +93,13 @@ def evaluate_rules(
             detail = {k: _jsonable(v) for k, v in hit.items()
                       if k not in ("project_id", "base_severity")}
             detail["params"] = computed_with
-            rows.append({
-                "d": run_date,
-                "p": hit["project_id"],
-                "r": rule.code,
-                "s": hit["base_severity"],
-                "raised": raised_before.get((hit["project_id"], rule.code), run_date),
-                "v": rule.version,
-                "x": json.dumps(detail, ensure_ascii=False, sort_keys=True),
-            })
+            project_id = hit["project_id"]
+            flags.append((
+                project_id, rule.code, hit["base_severity"],
+                raised_before.get((project_id, rule.code), run_date), rule.version,
+                json.dumps(detail, ensure_ascii=False, sort_keys=True),
+                *place.get(project_id, (None, None)),
+            ))
         log.info("%s (%s): %d flags", rule.code, rule.title, len(found))
-    insert = text(
-        "INSERT INTO flag_night (run_date, project_id, rule, base_severity, raised_on, "
-        "rule_version, detail) VALUES (:d, :p, :r, :s, :raised, :v, :x)"
-    )
-    execute_many(conn, insert, rows)
-    conn.execute(text(
-        "UPDATE flag_night SET "
-        "district_code = (SELECT p.district_code FROM night_project p WHERE p.run_date = "
-        "flag_night.run_date AND p.project_id = flag_night.project_id), "
-        "project_name = (SELECT p.name FROM night_project p WHERE p.run_date = "
-        "flag_night.run_date AND p.project_id = flag_night.project_id) "
-        "WHERE run_date = :d"), {"d": run_date})
-    # The export joins tonight's flags with the night's tables: on a first night
-    # with no statistics for them, PostgreSQL chose a plan that took 86 s, not 0.1 s.
-    refresh_statistics(conn, ["flag_night"])
+    write_night_flags(conn, run_date, flags)
     return counts

@@ -44,7 +44,8 @@ class SuiteError(RuntimeError):
 
 @dataclass
 class SuiteRun:
-    failures: dict[int, list[str]]  # row number -> names of the expectations it failed, any severity
+    # row number -> names of the expectations it failed, any severity
+    failures: dict[int, list[str]]
     results: list[dict]  # one summary-sized, JSON-safe entry per expectation
     success: bool
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 from wageguard.handover import NightViewJson
 from wageguard.landing.store import now_text
 from wageguard.warehouse.bulk import refresh_statistics
-from wageguard.warehouse.lock import NIGHT, release, take_turn
+from wageguard.warehouse.lock import NIGHT, in_the_way, release, take_turn
 from wageguard.warehouse.retention import refuse_retired_night
 from wageguard.warehouse.sqlfiles import files_in, run_file
 from wageguard.warehouse.values import as_date
@@ -98,9 +98,11 @@ def night_view(conn: Connection, run_date: dt.date, max_lookback_days: int) -> N
 
 
 def build_snapshots(conn: Connection, view: NightView) -> dict[str, int]:
-    """Rebuilds night D's night_* tables from the core versions it may see."""
+    """Rebuilds night D's night_* tables from the core versions it may see.
+    Whatever another night left there (a run stopped before publishing) goes
+    too: no night reads another's snapshot."""
     for table in NIGHT_TABLES:
-        conn.execute(text(f"DELETE FROM {table} WHERE run_date = :d"), {"d": view.run_date})
+        conn.execute(text(f"DELETE FROM {table}"))
     params = {"run_date": view.run_date, "cutoff": view.knowledge_cutoff}
     for path in files_in("core"):
         run_file(conn, path, params)
@@ -120,15 +122,19 @@ def has_snapshot(conn: Connection, run_date: dt.date) -> bool:
 
 
 def prune_snapshots(conn: Connection) -> int:
-    """Drops the night_* rows of every night but the latest published: a re-run
-    rebuilds its night from the versions and its knowledge cutoff, and what
-    later nights read of an earlier one (its flags, their district and project
-    name) is in flag_night. Returns the rows dropped."""
-    latest = conn.execute(text("SELECT MAX(run_date) FROM night")).scalar()
-    if latest is None:
+    """Drops the night_* rows once a night is published: a re-run, or `why`,
+    rebuilds a night from the versions and its knowledge cutoff, and what later
+    nights read of an earlier one (its flags, their district and project name)
+    is in flag_night. The next night's pulls and snapshot take the pages they
+    free, so that nothing a night only needs while it runs stays in the
+    warehouse. Not while another run holds the warehouse: as soon as the night
+    was published, the next (or the same night again) may have merged, and
+    that run drops its own snapshot when it publishes. Returns the rows dropped."""
+    take_turn(conn)
+    standing, _ = in_the_way(conn, NIGHT)
+    if standing is not None:
         return 0
-    return sum(conn.execute(text(f"DELETE FROM {table} WHERE run_date <> :d"),
-                            {"d": latest}).rowcount for table in NIGHT_TABLES)
+    return sum(conn.execute(text(f"DELETE FROM {table}")).rowcount for table in NIGHT_TABLES)
 
 
 def publish_night(conn: Connection, view: NightView, params_json: str, lock_token: str) -> None:

@@ -93,13 +93,26 @@ def apply_retention(conn: Connection, run_date: dt.date, days: int) -> dict[str,
 
 # SQLite reuses the pages of dropped rows for the next nights' rows; the file
 # is rewritten (VACUUM, which costs the whole file) only once this share of it
-# lies free. PostgreSQL's autovacuum does the same for its tables.
+# lies free.
 FREE_SHARE_TO_RECLAIM = 0.25
 
 
 def reclaim_space(engine: Engine) -> bool:
-    """Gives the space of dropped rows back when much of the embedded
-    warehouse's file lies free; returns whether it did."""
+    """Makes the space of the rows a night dropped (its pulls' landing rows,
+    its snapshot, the flag versions it moved on) usable by the next night's;
+    returns whether the warehouse's file was rewritten to give space back.
+    PostgreSQL keeps a dropped row's space until a VACUUM: autovacuum comes
+    when it comes, and without one between them each of a run of nights (a
+    backfill) would add to the tables what the night before dropped. An index
+    page a VACUUM empties is reusable only once no transaction begun before
+    it runs, so a second VACUUM, after the first, frees those too. Plain
+    VACUUM, not VACUUM FULL: nothing is locked or rewritten, and what it finds
+    unchanged since the last it skips."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for _ in range(2):
+                conn.exec_driver_sql("VACUUM")
+        return False
     if engine.dialect.name != "sqlite":
         return False
     # The driver's own connection: VACUUM runs outside any transaction, and the

@@ -1,4 +1,4 @@
-"""The options of `wageguard bench`, kept apart so that building the command
+"""The options of `wageguard-dev bench`, kept apart so that building the command
 line imports nothing heavy."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ DataFrame.to_sql into the warehouse's version tables, then the night's SQL and
 the rules. No landing or evidence, no normalisation beyond the contract's units,
 no quarantine, no ledger: a first draft.
 
-Runs as `python -m wageguard.bench.baseline SPEC` in a process of its own, so
+Runs as `python -m wageguard_dev.bench.baseline SPEC` in a process of its own, so
 its memory and its GX import are its own, and prints its figures as JSON."""
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from pathlib import Path
 import pandas as pd
 import requests
 from sqlalchemy import text
-
-from wageguard.bench.memory import MemorySampler
 from wageguard.landing.store import now_text
 from wageguard.rules.catalogue import load_rules
 from wageguard.rules.evaluate import bound_params
@@ -32,6 +30,8 @@ from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.night import NightView, build_snapshots
 from wageguard.warehouse.sqlfiles import read_sql, statements, used_params
 from wageguard.warehouse.typed import CONVERSIONS, VERSION_TABLE, count, day, fen
+
+from wageguard_dev.bench.memory import MemorySampler
 
 _AUTH = {"housing": lambda s: {"Authorization": f"Bearer {s['token']}"},
          "credit": lambda s: {"X-Api-Key": s["api_key"]}}
@@ -86,7 +86,6 @@ def _newest_bundle(root: Path, run_date: dt.date) -> tuple[dt.date, Path]:
 
 def _validate(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     import great_expectations as gx
-
     from wageguard.validate.gx_suites import load_suite
 
     source = gx.get_context(mode="ephemeral").data_sources.add_pandas("baseline")

@@ -60,7 +60,7 @@ def required_deposit_fen(contract_fen: int, multiplier: str = "1") -> int:
 
 
 def typed(
-    company: dict, *, name: str | None = None, code: str | None | _Template = DEFAULT
+    company: dict, *, name: str | None = None, code: str | _Template | None = DEFAULT
 ) -> dict:
     """A party as an office typed it: the company's own name and code unless told."""
     return party(
@@ -178,8 +178,8 @@ class Planter:
         *,
         status: str = "under_construction",
         signed: date | None = None,
-        started: date | None | _Template = DEFAULT,
-        planned_completion: date | None | _Template = DEFAULT,
+        started: date | _Template | None = DEFAULT,
+        planned_completion: date | _Template | None = DEFAULT,
         completed: date | None = None,
         contract_fen: int = _CONTRACT_FEN,
         builder: dict | None = None,

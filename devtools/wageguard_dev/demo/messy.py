@@ -198,7 +198,8 @@ def _kinds(province: Province) -> list[_Dirt]:
         _Dirt("realname_monthly", "registered_workers is negative",
               setter(registered_workers=-3), in_latest_closed_month, outcome=_MALFORMED),
         _Dirt("realname_monthly", "paid amount 不详 is not a number",
-              setter(paid_via_contractor_amount="不详"), in_latest_closed_month, outcome=_MALFORMED),
+              setter(paid_via_contractor_amount="不详"), in_latest_closed_month,
+              outcome=_MALFORMED),
         # --- the register and the lists
         _Dirt("enterprises", "stray spaces around the name",
               lambda r: r.update(name=f"{r['name']}  ")),

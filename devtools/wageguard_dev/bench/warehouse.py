@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
-
 from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.migrate import migrate
 

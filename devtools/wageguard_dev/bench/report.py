@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wageguard.bench.night import Night
+from wageguard_dev.bench.night import Night
 
 # The straightforward way's stages, as bench/baseline.py names them.
 BASELINE_LABELS = {
@@ -106,7 +106,7 @@ def size_report(result: Result) -> list[str]:
            f"served, {first.pulled:,} pulled by the first night")]
     out += night_table(first, f"first night {first.run_date} (airflow dags test)")
     if result.baseline:
-        out += [""] + baseline_table(result)
+        out += ["", *baseline_table(result)]
         total, exports_left_out = result.baseline_seconds(), _through_rules(first)
         baseline_vl = result.baseline_seconds("gx_import", "gx", "load")
         out += [
@@ -125,8 +125,8 @@ def size_report(result: Result) -> list[str]:
                    f"{rows / seconds:,.0f} rows/s; the load stage: {result.load_rate():,.0f} "
                    f"rows/s = {result.ceiling_share():.0f}% of it")
     if result.incremental:
-        out += [""] + night_table(result.incremental,
-                                  f"incremental night {result.incremental.run_date}")
+        title = f"incremental night {result.incremental.run_date}"
+        out += ["", *night_table(result.incremental, title)]
     return out
 
 

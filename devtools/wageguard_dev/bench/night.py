@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import text
-
-from wageguard.airflow_env import airflow, demo_source_connections
-from wageguard.bench.memory import MemorySampler
-from wageguard.demo.world import World
 from wageguard.plan import DAG_ID
 from wageguard.warehouse.engine import make_engine
+
+from wageguard_dev.airflow_env import airflow, demo_source_connections
+from wageguard_dev.bench.memory import MemorySampler
+from wageguard_dev.demo.world import World
 
 # What each stage's rows are, as its ledger entry counts them.
 _ROWS = {"extract": "rows_out", "validate": "rows_in", "docs": "rows_out", "load": "rows_out",

@@ -408,7 +408,7 @@ def run_night_on_cluster(run_date: dt.date, cluster: Cluster, env: dict[str, str
     """Runs night D of the DAG under `cluster`; `env` is the repository's Airflow
     environment (base_env) with the source connections. Every process started
     here is stopped before it returns, also on failure or Ctrl-C."""
-    from wageguard.airflow_env import airflow, ensure_metadata_db
+    from wageguard_dev.airflow_env import airflow, ensure_metadata_db
 
     started = time.monotonic()
     airflow_home, log_dir = workdir / "airflow", workdir / "logs"
@@ -466,12 +466,12 @@ def night_on_cluster(run_date: dt.date, *, projects: int, seed: int, cluster: Cl
     is the repository's Airflow environment (base_env) with the signing key and
     warehouse chosen; the summary is also written as JSON beside the logs."""
     from sqlalchemy import make_url
-
-    from wageguard.airflow_env import demo_source_connections
-    from wageguard.demo.world import generate_world
     from wageguard.exports.publish import output_root
     from wageguard.paths import var_dir
     from wageguard.warehouse.engine import warehouse_url
+
+    from wageguard_dev.airflow_env import demo_source_connections
+    from wageguard_dev.demo.world import generate_world
 
     workdir = var_dir("cluster", cluster.executor)
     say(f"[1/3] generating a province of {projects} projects (seed {seed}) for night {run_date}")

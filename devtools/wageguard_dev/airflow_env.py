@@ -53,7 +53,7 @@ def demo_source_connections(world, workdir: Path):
     """Serves `world` on free ports (with the credentials WAGEGUARD_DEMO_TOKEN /
     WAGEGUARD_DEMO_API_KEY when set) and yields the running sources with the
     AIRFLOW_CONN_* variables that point the DAG at them."""
-    from wageguard.demo.sources import running_sources
+    from wageguard_dev.demo.sources import running_sources
 
     with running_sources(world, workdir=workdir, ports=(0, 0, 0), clock=lambda: world.as_of,
                          token=os.environ.get("WAGEGUARD_DEMO_TOKEN"),

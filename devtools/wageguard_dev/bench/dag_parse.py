@@ -16,7 +16,8 @@ imported = time.perf_counter()
 bag = DagBag(dag_folder=sys.argv[1])
 parsed = time.perf_counter()
 print(json.dumps({"import": imported - started, "parse": parsed - imported,
-                  "dags": sorted(bag.dags), "errors": {k: str(v) for k, v in bag.import_errors.items()}}))
+                  "dags": sorted(bag.dags),
+                  "errors": {k: str(v) for k, v in bag.import_errors.items()}}))
 """
 
 

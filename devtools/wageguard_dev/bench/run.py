@@ -1,4 +1,4 @@
-"""`wageguard bench`: for each world size and warehouse backend, generate the
+"""`wageguard-dev bench`: for each world size and warehouse backend, generate the
 province, run the real first night under `airflow dags test`, the raw-write
 ceiling of the rows it loaded, the straightforward way beside it on the same
 world, and an incremental night with a share of the records changed; print
@@ -21,13 +21,16 @@ import time
 from pathlib import Path
 
 import psutil
+from wageguard.exports.signing import KEY_FILE_ENV, generate_key_pair
+from wageguard.landing.store import canonical
+from wageguard.paths import var_dir
 
-from wageguard.airflow_env import base_env, ensure_metadata_db
-from wageguard.bench.ceiling import raw_write_rate
-from wageguard.bench.dag_parse import dag_parse_seconds
-from wageguard.bench.night import run_night
-from wageguard.bench.options import PROVINCE, add_arguments
-from wageguard.bench.report import (
+from wageguard_dev.airflow_env import base_env, ensure_metadata_db
+from wageguard_dev.bench.ceiling import raw_write_rate
+from wageguard_dev.bench.dag_parse import dag_parse_seconds
+from wageguard_dev.bench.night import run_night
+from wageguard_dev.bench.options import PROVINCE, add_arguments
+from wageguard_dev.bench.report import (
     AxisNight,
     Result,
     TimeAxis,
@@ -38,13 +41,10 @@ from wageguard.bench.report import (
     size_report,
     targets,
 )
-from wageguard.bench.warehouse import fresh_warehouse, table_bytes, warehouse_bytes
-from wageguard.demo.night_after import changed_records, the_night_after
-from wageguard.demo.sources import running_sources
-from wageguard.demo.world import World, generate_world
-from wageguard.exports.signing import KEY_FILE_ENV, generate_key_pair
-from wageguard.landing.store import canonical
-from wageguard.paths import var_dir
+from wageguard_dev.bench.warehouse import fresh_warehouse, table_bytes, warehouse_bytes
+from wageguard_dev.demo.night_after import changed_records, the_night_after
+from wageguard_dev.demo.sources import running_sources
+from wageguard_dev.demo.world import World, generate_world
 
 
 def machine() -> str:
@@ -69,7 +69,7 @@ def run_baseline(world: World, warehouse_url: str, workdir: Path, env: dict) -> 
                 "exchange_dir": str(src.exchange_dir), "run_date": world.run_date.isoformat(),
                 "warehouse_url": warehouse_url}
         with (workdir / "baseline.log").open("w", encoding="utf-8") as log:
-            done = subprocess.run([sys.executable, "-m", "wageguard.bench.baseline",
+            done = subprocess.run([sys.executable, "-m", "wageguard_dev.bench.baseline",
                                    json.dumps(spec)], env=env, stdout=subprocess.PIPE,
                                   stderr=log, text=True, check=False)
     if done.returncode != 0:
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="wageguard bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="wageguard-dev bench", description=__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

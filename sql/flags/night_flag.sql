@@ -1,0 +1,13 @@
+-- Night D's flags as its evaluation found them, held for sql/flags/write_night.sql,
+-- which drops the table. Temporary: it takes no room in the warehouse.
+CREATE TEMPORARY TABLE night_flag (
+    project_id      TEXT NOT NULL,
+    rule            TEXT NOT NULL,
+    base_severity   TEXT NOT NULL,
+    raised_on       DATE NOT NULL,
+    rule_version    TEXT NOT NULL,
+    detail          TEXT NOT NULL,
+    district_code   TEXT,
+    project_name    TEXT,
+    PRIMARY KEY (project_id, rule)
+);

@@ -1,0 +1,74 @@
+-- Night :run_date's flags become those in night_flag, whichever nights before
+-- and after it were evaluated already (a re-run, a backfill in reverse order;
+-- rules/flag_versions.py). A flag version spans a run of evaluated nights,
+-- first_night to last_night, over which the flag held with one content:
+-- severity, raised_on, rule version, facts, district and project name.
+-- UPDATE ... FROM and IS NOT DISTINCT FROM need SQLite 3.39 or later (Debian 12
+-- and the Airflow image have 3.40).
+
+INSERT INTO evaluated_night (run_date) VALUES (:run_date) ON CONFLICT DO NOTHING;
+
+-- What the versions held for the night leaves them. A version spanning the
+-- night is cut there: its part after the night starts on the next evaluated
+-- night, its part before ends on the previous one, and one starting on the
+-- night keeps only its part after it. A version's ends are evaluated nights,
+-- so the next and previous evaluated nights fall within the parts they bound.
+INSERT INTO flag_version (project_id, rule, first_night, last_night, base_severity, raised_on,
+                          rule_version, detail, district_code, project_name)
+SELECT project_id, rule,
+       (SELECT MIN(run_date) FROM evaluated_night WHERE run_date > :run_date),
+       last_night, base_severity, raised_on, rule_version, detail, district_code, project_name
+FROM flag_version
+WHERE first_night <= :run_date AND last_night > :run_date;
+
+UPDATE flag_version
+SET last_night = (SELECT MAX(run_date) FROM evaluated_night WHERE run_date < :run_date)
+WHERE first_night < :run_date AND last_night >= :run_date;
+
+DELETE FROM flag_version WHERE first_night = :run_date AND last_night >= :run_date;
+
+-- A flag as it was on the previous evaluated night carries on that version;
+UPDATE flag_version
+SET last_night = :run_date
+FROM night_flag t
+WHERE flag_version.last_night = (SELECT MAX(run_date) FROM evaluated_night
+                                 WHERE run_date < :run_date)
+  AND t.project_id = flag_version.project_id AND t.rule = flag_version.rule
+  AND (t.base_severity, t.raised_on, t.rule_version, t.detail, t.district_code,
+       t.project_name)
+      IS NOT DISTINCT FROM
+      (flag_version.base_severity, flag_version.raised_on, flag_version.rule_version,
+       flag_version.detail, flag_version.district_code, flag_version.project_name);
+
+-- any other starts a version,
+INSERT INTO flag_version (project_id, rule, first_night, last_night, base_severity, raised_on,
+                          rule_version, detail, district_code, project_name)
+SELECT t.project_id, t.rule, :run_date, :run_date, t.base_severity, t.raised_on,
+       t.rule_version, t.detail, t.district_code, t.project_name
+FROM night_flag t
+WHERE NOT EXISTS (SELECT 1 FROM flag_version v
+                  WHERE v.project_id = t.project_id AND v.rule = t.rule
+                    AND v.last_night = :run_date);
+
+-- and a version of the night takes in the flag's version of the next evaluated
+-- night when that has the same content.
+UPDATE flag_version
+SET last_night = n.last_night
+FROM flag_version n
+WHERE flag_version.last_night = :run_date
+  AND n.project_id = flag_version.project_id AND n.rule = flag_version.rule
+  AND n.first_night = (SELECT MIN(run_date) FROM evaluated_night WHERE run_date > :run_date)
+  AND (n.base_severity, n.raised_on, n.rule_version, n.detail, n.district_code,
+       n.project_name)
+      IS NOT DISTINCT FROM
+      (flag_version.base_severity, flag_version.raised_on, flag_version.rule_version,
+       flag_version.detail, flag_version.district_code, flag_version.project_name);
+
+DELETE FROM flag_version
+WHERE first_night = (SELECT MIN(run_date) FROM evaluated_night WHERE run_date > :run_date)
+  AND last_night > :run_date
+  AND EXISTS (SELECT 1 FROM flag_version c
+              WHERE c.project_id = flag_version.project_id AND c.rule = flag_version.rule
+                AND c.first_night <= :run_date AND c.last_night >= flag_version.first_night);
+
+DROP TABLE night_flag;
