@@ -21,6 +21,7 @@ import pytest
 from conftest import source_configs
 from sqlalchemy import text
 from wageguard import pipeline
+from wageguard.db.values import as_date
 from wageguard.plan import FEEDS, SYSTEM_OF_FEED
 from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.lock import (
@@ -33,7 +34,6 @@ from wageguard.warehouse.lock import (
 )
 from wageguard.warehouse.migrate import migrate
 from wageguard.warehouse.night import LateNightError
-from wageguard.warehouse.values import as_date
 
 D = dt.date(2026, 11, 21)
 HOST = socket.gethostname()

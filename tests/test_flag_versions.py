@@ -9,8 +9,8 @@ import datetime as dt
 import random
 
 from sqlalchemy import text
+from wageguard.db.values import as_date
 from wageguard.rules.flag_versions import FLAG_COLUMNS, write_night_flags
-from wageguard.warehouse.values import as_date
 
 N1, N2, N3, N4, N5 = (dt.date(2026, 11, d) for d in (17, 18, 19, 20, 21))
 P, Q = "ZJ150203-2025-00123", "ZJ150203-2025-00456"

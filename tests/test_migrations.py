@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import inspect, text
+from wageguard.db.sqlfiles import files_in, run_file
+from wageguard.db.values import as_date
 from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.migrate import SCRIPTS, migrate
-from wageguard.warehouse.sqlfiles import files_in, run_file
-from wageguard.warehouse.values import as_date
 
 NIGHT = {"d": dt.date(2026, 11, 20), "c": "2026-11-21T01:05:00+08:00", "b": None,
          "p": "{}", "t": "2026-11-21T01:09:00+08:00"}

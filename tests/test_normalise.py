@@ -2,6 +2,7 @@
 recorded, and nothing unreadable is guessed at. Pure Python, no GX."""
 
 import json
+import random
 
 import pytest
 from wageguard import tables
@@ -236,3 +237,44 @@ def test_investment_codes_are_only_trimmed_here():
     assert value("projects", "investment_code", " 2025 150203 47 01 000001 ") == (
         "2025 150203 47 01 000001"
     )
+
+
+_TYPED = [None, "", " ", "　", "2026-11-20", "2026/11/20", "2026年11月3日", "２０２６-１１-２０",
+          "2026-13-45", "2026-11-20T10:00:00+08:00", "2026-11-20T02:00:00Z", "2026-11-20T10:00",
+          "1,234.56", "12.5", "12.50", "-5", "12.345", "1e5", "300", "0.000001", "abc", "ＡＢＣ",
+          " x ", "911502", "91150203ma0n00000x", "2026-10", "202610", "是", "否", "true", "ﬁ",
+          "٣", 1, 0, -3, 1.0, 1.5, -0.0, True, False, 2**70, [], ["甲", " 乙 "], ["a", 1], {},
+          {"name": " 甲 ", "credit_code": "x"}]
+
+
+def test_a_column_read_at_once_is_each_of_its_values_read_alone():
+    """Normalisation reads a column at a time, each distinct value once; what
+    it gives is what reading every value on its own gives, in every column,
+    for every kind of value, the fixes and problems recorded at the record."""
+    rng = random.Random(7)
+    for spec in tables.ALL:
+        records: list = [rng.choice(["not a record", None]) for _ in range(3)]
+        for _ in range(400):
+            record: dict = {}
+            for field in spec.fields:
+                if rng.random() < 0.9:
+                    record[field.path[0]] = (rng.choice([{}, {}, None, "甲"])
+                                             if len(field.path) > 1 else rng.choice(_TYPED))
+            for field in spec.fields:
+                party = record.get(field.path[0])
+                if len(field.path) > 1 and isinstance(party, dict):
+                    party[field.path[1]] = rng.choice(_TYPED)
+            records.append(record)
+        rng.shuffle(records)
+        out = normalise(spec, records)
+        for i, record in enumerate(records):
+            alone = normalise(spec, [record])
+            assert {c: values[i] for c, values in out.columns.items()} == alone.rows[0]
+            assert out.changes.get(i, []) == alone.changes.get(0, [])
+            assert out.problems.get(i, []) == alone.problems.get(0, [])
+            for field in spec.fields:  # and a value alone is its kind's reading of it
+                raw = record if isinstance(record, dict) else {}
+                for step in field.path:
+                    raw = raw.get(step) if isinstance(raw, dict) else None
+                assert alone.rows[0][field.name] == kind_of(spec, field.name).read(
+                    field.name, raw)[0]

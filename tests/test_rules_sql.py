@@ -9,10 +9,10 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import text
+from wageguard.db.sqlfiles import read_sql, statements, used_params
 from wageguard.rules.catalogue import load_rules
 from wageguard.rules.evaluate import bound_params
 from wageguard.rules.params import load_params
-from wageguard.warehouse.sqlfiles import read_sql, statements, used_params
 
 D = dt.date(2026, 11, 21)
 BUNDLE = dt.date(2026, 11, 20)

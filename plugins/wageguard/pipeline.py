@@ -182,9 +182,9 @@ def build_night(run_date: dt.date) -> BuiltNight:
 
 def _materialise(conn: Connection, view: NightView, params: Params) -> Materialised:
     """Night D's snapshot of the versions it may see, and who is who in it."""
+    from wageguard.db.bulk import refresh_statistics
     from wageguard.identity.night import link_projects, resolve_parties
     from wageguard.rules.deposit import compute_required_deposits
-    from wageguard.warehouse.bulk import refresh_statistics
     from wageguard.warehouse.night import RESOLVED_TABLES, build_snapshots
 
     snapshot = build_snapshots(conn, view)

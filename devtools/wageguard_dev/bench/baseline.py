@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import requests
 from sqlalchemy import text
+from wageguard.db.sqlfiles import read_sql, statements, used_params
 from wageguard.landing.store import now_text
 from wageguard.rules.catalogue import load_rules
 from wageguard.rules.evaluate import bound_params
@@ -28,7 +29,6 @@ from wageguard.sources.rest_feeds import FEEDS, closed_months
 from wageguard.tables import BY_NAME, DEVREFORM_HEADERS
 from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.night import NightView, build_snapshots
-from wageguard.warehouse.sqlfiles import read_sql, statements, used_params
 from wageguard.warehouse.typed import CONVERSIONS, VERSION_TABLE, count, day, fen
 
 from wageguard_dev.bench.memory import MemorySampler

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import text
-from wageguard.warehouse.bulk import is_postgres, write_rows
+from wageguard.db.bulk import is_postgres, write_rows
 from wageguard.warehouse.engine import make_engine
 from wageguard.warehouse.typed import VERSION_TABLE
 

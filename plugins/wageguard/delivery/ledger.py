@@ -10,9 +10,9 @@ import datetime as dt
 
 from sqlalchemy import Connection, Row, text
 
+from wageguard.db.sqlfiles import execute_many
 from wageguard.delivery.mailer import SendOutcome
 from wageguard.landing.store import now_text
-from wageguard.warehouse.sqlfiles import execute_many
 
 NO_RECIPIENT = "no_recipient"
 SENDING, SENT, FAILED = "sending", "sent", "failed"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, RowMapping, text
 
+from wageguard.db.sqlfiles import execute_many
 from wageguard.exports.blacklist_schema import (
     CHANGES,
     CHANGES_HEADER,
@@ -40,7 +41,6 @@ from wageguard.exports.signing import (
 )
 from wageguard.landing.store import now_text
 from wageguard.tables import LIST_ENTRIES
-from wageguard.warehouse.sqlfiles import execute_many
 
 log = logging.getLogger(__name__)
 

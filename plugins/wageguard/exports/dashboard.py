@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
+from wageguard.db.sqlfiles import read_sql
 from wageguard.exports.district_lists import UNRESOLVED
 from wageguard.exports.flag_list import (
     CHART_COLOURS,
@@ -31,7 +32,6 @@ from wageguard.exports.flag_list import (
     Trends,
 )
 from wageguard.rules.catalogue import Rule
-from wageguard.warehouse.sqlfiles import read_sql
 
 TEMPLATES = Path(__file__).parent / "templates"
 ASSETS = "assets"

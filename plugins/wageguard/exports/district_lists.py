@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from wageguard.db.sqlfiles import read_sql, used_params
 from wageguard.exports.files import write_csv
 from wageguard.exports.flag_list import (
     CHART_COLOURS,
@@ -46,7 +47,6 @@ from wageguard.rules.disposition_inbox import FILLING_IN
 from wageguard.rules.disposition_inbox import SHEET as FLAG_SHEET
 from wageguard.rules.dispositions import KIND_ZH
 from wageguard.warehouse.night import NightView
-from wageguard.warehouse.sqlfiles import read_sql, used_params
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
+from wageguard.db.sqlfiles import read_sql, used_params
+from wageguard.db.values import as_date
 from wageguard.exports.files import write_csv
 from wageguard.exports.marts import select
 from wageguard.sources.rest_feeds import closed_months
 from wageguard.tables import BY_NAME
-from wageguard.warehouse.sqlfiles import read_sql, used_params
-from wageguard.warehouse.values import as_date
 
 LEVELS = ("yellow", "orange", "red")
 ZH_LEVEL = {"red": "红", "orange": "橙", "yellow": "黄"}

@@ -11,7 +11,7 @@ import re
 
 from sqlalchemy import Connection, RowMapping, text
 
-from wageguard.warehouse.sqlfiles import read_sql, statements, used_params
+from wageguard.db.sqlfiles import read_sql, statements, used_params
 
 _REF = re.compile(r"\{\{\s*ref\('(\w+)'\)\s*\}\}")
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
 
+from wageguard.db.sqlfiles import execute_many
 from wageguard.exports.blacklist import export_blacklist
 from wageguard.exports.dashboard import write_dashboard
 from wageguard.exports.data_docs import DataDocs
@@ -38,7 +39,6 @@ from wageguard.rules.params import as_json, load_params
 from wageguard.validate.night_drift import drift_report
 from wageguard.warehouse.engine import describe
 from wageguard.warehouse.night import NightView, publish_night, stage_seconds
-from wageguard.warehouse.sqlfiles import execute_many
 
 if TYPE_CHECKING:
     from wageguard.delivery.roster import RosterDistrict

@@ -8,9 +8,9 @@ import json
 
 from sqlalchemy import Connection, text
 
+from wageguard.db.sqlfiles import execute_many
 from wageguard.identity.investment_code import normalise_investment_code
 from wageguard.identity.resolve import Register, RegisterEntry
-from wageguard.warehouse.sqlfiles import execute_many
 
 ROLES = ("builder", "contractor")
 

@@ -19,27 +19,52 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, text
+import msgspec
+from sqlalchemy import Connection, text
 
+from wageguard.db.bulk import bulk_work, held, write_cache, write_rows
+from wageguard.db.values import as_date
 from wageguard.tables import BY_NAME
-from wageguard.warehouse.bulk import bulk_work, write_rows
-from wageguard.warehouse.values import as_date
 
-# One encoder for every record: json.dumps with options builds a new one per call.
+# The canonical form every stored hash was taken over: this encoder's output, in UTF-8.
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+# msgspec's compiled encoder writes the same bytes for every JSON value but a
+# float (it spells 1e16 and NaN otherwise), in under half the time. A record
+# that may hold a float, which its MessagePack encoding shows by the float
+# marker (compiled too, and cheaper than walking the record), or one msgspec
+# refuses, goes the old way. tests/test_canonical.py holds the two to the same
+# bytes.
+_COMPILED = msgspec.json.Encoder(order="sorted")
+_FLOAT_PROBE = msgspec.msgpack.Encoder()
+_FLOAT64 = b"\xcb"
 _LANDING_COLUMNS = ("batch_id", "ordinal", "payload_hash", "payload")
 # Records hashed and looked up against the held payloads at a time.
 _LOOKUP = 2000
-_HELD = text("SELECT payload_hash FROM payload WHERE payload_hash IN :hashes").bindparams(
-    bindparam("hashes", expanding=True))
+
+
+def canonical_bytes(record: object) -> bytes:
+    """The record's canonical JSON, as hashed and landed."""
+    try:
+        if _FLOAT64 not in _FLOAT_PROBE.encode(record):
+            return _COMPILED.encode(record)
+    except (TypeError, OverflowError):  # a key that is not text, an int past 64 bits
+        pass
+    return _CANONICAL.encode(record).encode("utf-8")
 
 
 def canonical(record: object) -> str:
-    return _CANONICAL.encode(record)
+    return canonical_bytes(record).decode("utf-8")
 
 
 def payload_hash(payload: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def encoded(records: list) -> tuple[list[str], list[str]]:
+    """The records' canonical JSON and its sha256, as landed."""
+    payloads = [canonical_bytes(record) for record in records]
+    return ([payload.decode("utf-8") for payload in payloads],
+            [hashlib.sha256(payload).hexdigest() for payload in payloads])
 
 
 def now_text() -> str:
@@ -76,16 +101,15 @@ def land(
     batch_id = f"{run_date:%Y%m%d}-{source_table}-{uuid.uuid4().hex[:12]}"
     snapshot = BY_NAME[source_table].system == "devreform"
     pulled = unchanged = 0
-    with bulk_work():
+    with bulk_work(), write_cache(conn):
         for chunk in _chunks(records, _LOOKUP):
-            payloads = [canonical(record) for record in chunk]
-            hashes = [payload_hash(payload) for payload in payloads]
+            payloads, hashes = encoded(chunk)
             # Asked before the chunk is written: PostgreSQL takes no query mid-COPY.
-            held = {r[0] for r in conn.execute(_HELD, {"hashes": sorted(set(hashes))})}
+            known = held(conn, "payload", "payload_hash", sorted(set(hashes)))
             rows: list[tuple[str, int, str, str | None]] = []
             for ordinal, digest, payload in zip(range(pulled, pulled + len(chunk)), hashes,
                                                 payloads, strict=True):
-                if digest not in held:
+                if digest not in known:
                     rows.append((batch_id, ordinal, digest, payload))
                 elif snapshot:
                     rows.append((batch_id, ordinal, digest, None))

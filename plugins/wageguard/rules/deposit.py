@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection, text
 
-from wageguard.warehouse.sqlfiles import execute_many
-from wageguard.warehouse.values import as_date
+from wageguard.db.sqlfiles import execute_many
+from wageguard.db.values import as_date
 
 
 @dataclass(frozen=True)

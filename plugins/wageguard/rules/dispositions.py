@@ -13,13 +13,12 @@ import datetime as dt
 
 from sqlalchemy import Connection, text
 
+from wageguard.db.values import as_date
 from wageguard.landing.store import now_text
-from wageguard.warehouse.values import as_date
 
 KIND_ZH = {"verified": "核实", "exempted": "豁免", "false_positive": "误报"}
 KINDS = tuple(KIND_ZH)
 
-OPEN, EXEMPTED, FALSE_POSITIVE = "open", "exempted", "false_positive"
 
 
 class DispositionError(ValueError):
@@ -184,26 +183,3 @@ def disposition_in_force(conn: Connection, project_id: str, rule: str,
         {"p": project_id, "r": rule, "raised": raised_on},
     ).mappings().first()
     return None if row is None else _from_row(row)
-
-
-def dispositions_for_night(conn: Connection,
-                           run_date: dt.date) -> dict[tuple[str, str], Disposition]:
-    """The disposition in force on each flag occurrence open on night run_date."""
-    rows = conn.execute(
-        text(_IN_FORCE + " AND EXISTS (SELECT 1 FROM flag_night f WHERE f.run_date = :d "
-             "AND f.project_id = d.project_id AND f.rule = d.rule "
-             "AND f.raised_on = d.raised_on)"),
-        {"d": run_date},
-    ).mappings()
-    return {(row["project_id"], row["rule"]): _from_row(row) for row in rows}
-
-
-def listing_status(disposition: Disposition | None, run_date: dt.date) -> str:
-    """open, exempted or false_positive: whether night run_date lists the flag.
-    A verified flag stays listed; an exemption ends after its until day."""
-    if disposition is None or disposition.kind == "verified":
-        return OPEN
-    if disposition.kind == "exempted":
-        assert disposition.until is not None, "an exemption is recorded with its end date"
-        return EXEMPTED if run_date <= disposition.until else OPEN
-    return FALSE_POSITIVE

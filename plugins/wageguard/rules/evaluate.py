@@ -14,11 +14,11 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
+from wageguard.db.sqlfiles import read_sql, statements, used_params
+from wageguard.db.values import as_date
 from wageguard.rules.catalogue import Rule
 from wageguard.rules.flag_versions import write_night_flags
 from wageguard.sources.rest_feeds import closed_months
-from wageguard.warehouse.sqlfiles import read_sql, statements, used_params
-from wageguard.warehouse.values import as_date
 
 log = logging.getLogger(__name__)
 

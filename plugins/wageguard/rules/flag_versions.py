@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection
 
-from wageguard.warehouse.bulk import refresh_statistics, write_rows
-from wageguard.warehouse.sqlfiles import run_file
+from wageguard.db.bulk import refresh_statistics, write_rows
+from wageguard.db.sqlfiles import run_file
 
 # What a flag is on a night: its identity, then its content.
 FLAG_COLUMNS = ("project_id", "rule", "base_severity", "raised_on", "rule_version", "detail",

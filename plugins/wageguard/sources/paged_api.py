@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from wageguard.db.bulk import bulk_work
 from wageguard.sources.config import LIMIT_EXTRAS, SourceConfig
 from wageguard.sources.http_session import (
     TRANSIENT,
@@ -26,7 +27,6 @@ from wageguard.sources.http_session import (
     retrying_session,
 )
 from wageguard.sources.spool import Spool
-from wageguard.warehouse.bulk import bulk_work
 
 log = logging.getLogger(__name__)
 

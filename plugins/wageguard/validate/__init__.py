@@ -5,7 +5,7 @@ render a pull's Data Docs page."""
 
 from __future__ import annotations
 
-from wageguard.landing.store import canonical, payload_hash
+from wageguard.landing.store import encoded
 from wageguard.tables import BY_NAME
 from wageguard.validate.batch import CHUNK, BatchValidation
 from wageguard.validate.split import BatchRejected, Outcome, Quarantined, judge
@@ -32,7 +32,7 @@ def validate_table(
     validation = BatchValidation(BY_NAME[table])
     for start in range(0, len(records), CHUNK):
         part = records[start:start + CHUNK]
-        validation.add(part, [payload_hash(canonical(record)) for record in part])
+        validation.add(part, encoded(part)[1])
     good, positions, quarantined, changes, warnings = [], [], [], [], []
     for verdict in validation.verdicts():
         good += verdict.rows

@@ -50,9 +50,11 @@ class BatchValidation:
         self.summary: dict = {}
 
     def add(self, records: list, payload_hashes: list[str]) -> None:
-        for record in records:
-            if isinstance(record, dict):
-                self._fields.update(record.keys())
+        # Records mostly share one set of fields: counted once per shape.
+        shapes = Counter(tuple(record) for record in records if isinstance(record, dict))
+        for shape, count in shapes.items():
+            for name in shape:
+                self._fields[name] += count
         normalised = normalise(self.table, records)
         self._versions.add(normalised.columns, payload_hashes)
         self._chunks.append((self.pulled, self._spool.tell()))

@@ -2,18 +2,19 @@
 the latest `updated_at` per key. Dev-reform snapshots carry no `updated_at`,
 so there a key seen twice with different content cannot be settled at all.
 
-A pull is indexed chunk by chunk in compact arrays (per record a digest of its
-key, its instant and the head of its payload hash: 32 bytes), so a province's
+A pull is indexed chunk by chunk in compact arrays (per record a 128-bit hash of
+its key, its instant and the head of its payload hash: 32 bytes), so a province's
 pull is deduplicated without holding its records. Versions of one key at one
 instant with different payloads are rare; only those are compared on their
 normalised content, when the pull is settled."""
 
 from __future__ import annotations
 
-import hashlib
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 
 import numpy as np
 
@@ -51,6 +52,14 @@ def _instant(text: str | None) -> int | None:
     return None if moment is None else (moment - _EPOCH) // _MICROSECOND
 
 
+_SALT = "\x00"
+
+
+def _known(values: list, n: int) -> np.ndarray:
+    """Which of the values are not null."""
+    return np.fromiter(map(operator.is_not, values, repeat(None)), dtype=bool, count=n)
+
+
 def _joined(parts: list[np.ndarray], rows: np.ndarray | None = None) -> np.ndarray:
     """The chunks' arrays as one (then the chunks are let go), at `rows` only."""
     whole = np.concatenate(parts)
@@ -75,25 +84,29 @@ class Versions:
     def add(self, columns: dict[str, list], payload_hashes: list[str]) -> None:
         n = len(payload_hashes)
         parts = [columns[c] for c in self.table.key]
-        keys = [None if None in cells else "|".join(cells) for cells in zip(*parts, strict=True)]
+        keys = parts[0] if len(parts) == 1 else [
+            None if None in cells else "|".join(cells) for cells in zip(*parts, strict=True)]
         instants = ([_instant(t) for t in columns["updated_at"]] if self.latest_wins
                     else [0] * n)
-        digests, orderable = [], []
-        for i, (key, instant) in enumerate(zip(keys, instants, strict=True)):
-            ok = key is not None and instant is not None
-            orderable.append(ok)
-            digests.append(hashlib.blake2b(key.encode(), digest_size=16).digest()
-                           if key is not None and ok else bytes(16))
-            if not ok:
-                reasons = [] if key is not None else [_missing_key(self.table)]
-                if instant is None:
-                    reasons.append(UNORDERABLE)
-                self._unorderable[self.count + i] = reasons
-        self._keys.append(np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(n, 2))
+        known_key = _known(keys, n)
+        orderable = known_key & _known(instants, n)
+        for i in np.flatnonzero(~orderable).tolist():
+            reasons = [] if known_key[i] else [_missing_key(self.table)]
+            if instants[i] is None:
+                reasons.append(UNORDERABLE)
+            self._unorderable[self.count + i] = reasons
+        # Each key as two 64-bit hashes, of it and of it salted: two keys share
+        # both with odds of 2**-128. Python's own string hash, which each string
+        # keeps once taken: it differs from process to process, and the index
+        # lives and dies in this one. An unorderable record's is never read.
+        spelt = keys if known_key.all() else [key or "" for key in keys]
+        self._keys.append(np.stack([np.fromiter(map(hash, spelt), np.int64, n),
+                                    np.fromiter(map(hash, map(_SALT.__add__, spelt)),
+                                                np.int64, n)], axis=1))
         self._instants.append(np.array([t or 0 for t in instants], dtype=np.int64))
-        self._contents.append(np.array([int(h[:16], 16) for h in payload_hashes],
-                                       dtype=np.uint64))
-        self._orderable.append(np.array(orderable, dtype=bool))
+        heads = "".join(map(operator.itemgetter(slice(0, 16)), payload_hashes))
+        self._contents.append(np.frombuffer(bytes.fromhex(heads), dtype=">u8").astype(np.uint64))
+        self._orderable.append(orderable)
         self.count += n
 
     def settle(self, canonical_rows: Callable[[list[int]], dict[int, str]]) -> Deduped:

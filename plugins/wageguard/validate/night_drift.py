@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import Connection, text
 
+from wageguard.db.sqlfiles import execute_many, read_sql, used_params
+from wageguard.db.values import as_date
 from wageguard.landing.store import now_text
 from wageguard.sources.rest_feeds import closed_months
-from wageguard.warehouse.sqlfiles import execute_many, read_sql, used_params
-from wageguard.warehouse.values import as_date
 
 log = logging.getLogger(__name__)
 

@@ -5,18 +5,26 @@ cannot be read with certainty is left as typed, for validation to quarantine.
 
 Columns are processed one at a time over all records, each distinct value once:
 a night's pull repeats the same dates, districts and statuses thousands of times.
+Most of a province is typed right, so the values already spelt as reading
+would leave them are found a column at a time, in compiled code (a regular
+expression, a normal-form check); only the rest is read value by value.
 """
 
 from __future__ import annotations
 
 import decimal
 import json
+import operator
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
+from itertools import compress, repeat
+
+import numpy as np
 
 from wageguard.tables import SourceTable
 
@@ -36,8 +44,12 @@ def _as_is(raw: object) -> object:
     return raw
 
 
-def _unknown(text: str) -> None:
-    return None
+def _none_as_read(texts: list[str]) -> Iterable[str]:
+    return ()
+
+
+def _none_quick(texts: list[str]) -> dict[str, object]:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -51,11 +63,13 @@ class Kind:
     # millions of "changes" that say nothing.
     promised: Callable[[object], bool] = _never
     shown: Callable[[object], object] = _as_is  # the raw value as a change shows it
-    # The value of a string spelt as the contract promises, computed directly,
-    # with nothing to record; None: read it the long way. Most of a province is
-    # typed right, and this is far cheaper than reading a value that repeats
-    # nowhere (an identifier, a timestamp, an amount).
-    quick: Callable[[str], object] = _unknown
+    # Of a column's distinct texts, those that `read` leaves as they are with
+    # nothing to record, found in compiled code; one it misses is read.
+    as_read: Callable[[list[str]], Iterable[str]] = _none_as_read
+    # Of a column's distinct texts, those spelt as the contract promises that
+    # `read` turns into another form (万元 into yuan), with that form, computed
+    # a column at a time; one it misses is read.
+    quick: Callable[[list[str]], dict[str, object]] = _none_quick
 
 
 @dataclass
@@ -211,43 +225,53 @@ def _spelt(pattern: re.Pattern) -> Callable[[object], bool]:
     return lambda raw: isinstance(raw, str) and pattern.fullmatch(raw) is not None
 
 
-def _trimmed(text: str) -> str | None:
-    """`text` when NFKC and trimming leave it as it is."""
-    return text if text != "" and text.strip() == text and (
-        text.isascii() or unicodedata.is_normalized("NFKC", text)) else None
-
-
-def _as_spelt(pattern: str) -> Callable[[str], str | None]:
-    """`text` when spelt in full by `pattern` (ASCII), which only reading's own
+def _spelt_as_read(pattern: str) -> Callable[[list[str]], Iterable[str]]:
+    """The texts spelt in full by `pattern` (ASCII), which only reading's own
     output matches."""
-    spelling = re.compile(pattern, re.ASCII)
-    return lambda text: text if spelling.fullmatch(text) else None
+    return partial(filter, re.compile(pattern, re.ASCII).fullmatch)
 
 
-def _wan_as_promised(text: str) -> str | None:
-    """万元 with up to 6 decimals, in yuan: exact in integer fen."""
-    amount = _WAN_AMOUNT.fullmatch(text)
-    if amount is None:
-        return None
-    fen = int(amount["whole"]) * 1_000_000 + int((amount["fraction"] or "0").ljust(6, "0"))
-    return f"{fen // 100}.{fen % 100:02d}"
+_NFKC = partial(unicodedata.is_normalized, "NFKC")
 
 
-TEXT = Kind("text", _scalar(str), quick=_trimmed)
-CODE = Kind("code", _scalar(str.upper),
-            quick=lambda text: text if _trimmed(text) and text.upper() == text else None)
+def _text_as_read(texts: list[str]) -> Iterable[str]:
+    """Texts that NFKC and trimming leave as they are; a blank one becomes null."""
+    texts = list(filter(None, texts))
+    return filter(_NFKC, compress(texts, map(str.__eq__, map(str.strip, texts), texts)))
+
+
+def _wan_in_yuan(texts: list[str]) -> dict[str, object]:
+    """万元 with up to 6 decimals, in yuan, exactly: in digits, 万元 to the
+    sixth decimal are fen, so the fen are the whole part followed by six
+    decimals, and yuan are those with a point before the last two."""
+    promised = list(compress(texts, map(_WAN_AMOUNT.fullmatch, texts)))
+    if not promised:
+        return {}
+    whole, _, fraction = np.strings.partition(np.array(promised), ".")
+    fen = np.strings.lstrip(np.strings.add(whole, np.strings.ljust(fraction, 6, "0")), "0")
+    fen = np.strings.zfill(fen, 3)
+    yuan = np.strings.add(np.strings.add(np.strings.slice(fen, 0, -2), "."),
+                          np.strings.slice(fen, -2, None))
+    return dict(zip(promised, yuan.tolist(), strict=True))
+
+
+TEXT = Kind("text", _scalar(str), as_read=_text_as_read)
+# Printable ASCII without a space or a lower-case letter: upper-casing, NFKC
+# and trimming leave it as it is. Any other code is read.
+CODE = Kind("code", _scalar(str.upper), as_read=_spelt_as_read(r"[!-`{-~]+"))
 # An ISO date and a Shanghai timestamp read as themselves, valid or not: an
 # impossible one (2026-13-45) is left as typed, for validation to quarantine.
-DATE = Kind("date", _scalar(_date), quick=_as_spelt(r"\d{4}-\d{2}-\d{2}"))
-TIMESTAMP = Kind("timestamp", _scalar(_timestamp), quick=_as_spelt(
+DATE = Kind("date", _scalar(_date), as_read=_spelt_as_read(r"\d{4}-\d{2}-\d{2}"))
+TIMESTAMP = Kind("timestamp", _scalar(_timestamp), as_read=_spelt_as_read(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.(?!000000)\d{6})?\+08:00"))
-MONEY = Kind("money", _scalar(_money(1)), quick=_as_spelt(r"(?:0|[1-9]\d{0,19})\.\d{2}"))
+MONEY = Kind("money", _scalar(_money(1)),
+             as_read=_spelt_as_read(r"(?:0|[1-9]\d{0,19})\.\d{2}"))
 MONEY_WAN = Kind("money_wan", _scalar(_money(10_000)), promised=_spelt(_WAN_AS_PROMISED),
-                 quick=_wan_as_promised)
+                 quick=_wan_in_yuan)
 COUNT = Kind(
     "count", _scalar(_count), promised=lambda raw: type(raw) is int  # a JSON integer
 )
-MONTH = Kind("month", _scalar(_month), quick=_as_spelt(r"\d{4}-(?:0[1-9]|1[0-2])"))
+MONTH = Kind("month", _scalar(_month), as_read=_spelt_as_read(r"\d{4}-(?:0[1-9]|1[0-2])"))
 MONTH_COMPACT = Kind("month", _scalar(_month), promised=_spelt(_COMPACT_MONTH))
 FLAG = Kind("flag", _flag)
 NAMES = Kind("names", _names, shown=_json_if_list)
@@ -266,13 +290,34 @@ def kind_of(table: SourceTable, column: str) -> Kind:
     return KINDS[table.column(column).kind]
 
 
-def _raw_values(records: list, path: tuple[str, ...],
+def _fields(records: list, tops: list[str], objects: bool) -> dict[str, list]:
+    """Each named top-level field's values across the records (a record that
+    is not an object, `objects` being false, is recorded as a problem already).
+    When every record carries them all, in one pass over the records."""
+    if objects and len(tops) > 1:
+        try:
+            rows = list(map(operator.itemgetter(*tops), records))
+        except KeyError:  # a record without one of them: field by field
+            pass
+        else:
+            columns = zip(*rows, strict=True) if rows else repeat((), len(tops))
+            return dict(zip(tops, map(list, columns), strict=True))
+    if objects:
+        return {top: list(map(operator.methodcaller("get", top), records)) for top in tops}
+    return {top: [record.get(top) if isinstance(record, dict) else None for record in records]
+            for top in tops}
+
+
+def _raw_values(values: list, path: tuple[str, ...],
                 problems: defaultdict[int, list[Problem]]) -> list:
-    """One column's raw values across the records (which are known to be objects
-    or recorded as a problem already)."""
+    """One column's raw values across the records, from the values of the top
+    of its path."""
     top, *nested = path
-    values = [record.get(top) if isinstance(record, dict) else None for record in records]
     for step in nested:
+        if set(map(type, values)) <= {dict}:
+            values = list(map(operator.methodcaller("get", step), values))
+            continue
+        values = list(values)
         for i, value in enumerate(values):
             if isinstance(value, dict):
                 values[i] = value.get(step)
@@ -286,54 +331,90 @@ def _raw_values(records: list, path: tuple[str, ...],
     return values
 
 
-def _cut_short(table: SourceTable, records: list,
+def _cut_short(table: SourceTable, records: list, tops: dict[str, list],
                problems: defaultdict[int, list[Problem]]) -> None:
     """A CSV row with fewer fields than the header: its cells cannot be trusted
     to sit under their headers. A blank cell reads as "", a missing one as
     None, so a row lacking its last header is one cut short."""
     last = table.fields[-1].source[0]
-    for i, record in enumerate(records):
-        if isinstance(record, dict) and record.get(last) is None:
+    for i in compress(range(len(records)), map(operator.is_, tops[last], repeat(None))):
+        if isinstance(records[i], dict):
             problems[i].append((None, f"normalise(record): row cut short before {last}"))
+
+
+# (normalised value, reason to quarantine or None, whether the fix is recorded)
+_Reading = tuple[object, str | None, bool]
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_NUMBERS = frozenset({int, float, bool})
+
+
+def _reading(column: str, kind: Kind, raw: object) -> _Reading:
+    value, problem = kind.read(column, raw)
+    return value, problem, problem is None and value != kind.shown(raw) and not kind.promised(raw)
+
+
+def _read_each(column: str, kind: Kind, raws: list) -> list[_Reading]:
+    """Each value's reading, remembered by type and value so that 1, 1.0 and
+    True stay apart; a list or an object is read every time."""
+    seen: dict[tuple[type, object], _Reading] = {}
+    out = []
+    for raw in raws:
+        if isinstance(raw, list | dict):
+            out.append(_reading(column, kind, raw))
+            continue
+        key = (raw.__class__, raw)
+        reading = seen.get(key)
+        if reading is None:
+            reading = seen[key] = _reading(column, kind, raw)
+        out.append(reading)
+    return out
+
+
+def _read_column(column: str, kind: Kind, raws: list, changes: defaultdict[int, list[Change]],
+                 problems: defaultdict[int, list[Problem]]) -> list:
+    """The column's normalised values, each distinct value read once; what
+    the reading fixed or could not read is added to `changes` and `problems`."""
+    types = set(map(type, raws))
+    flagged: Iterable[tuple[int, _Reading]]
+    if types <= _SCALARS and len(types & _NUMBERS) <= 1:  # equal values are the same value
+        distinct = set(raws)
+        distinct.discard(None)  # every kind reads a null as null, recording nothing
+        only_text = types <= {str, type(None)}
+        texts = list(distinct) if only_text else [raw for raw in distinct if raw.__class__ is str]
+        unread = distinct.difference(kind.as_read(texts))
+        changed = kind.quick([raw for raw in unread if only_text or raw.__class__ is str])
+        readings = {raw: _reading(column, kind, raw) for raw in unread.difference(changed)}
+        changed.update((raw, reading[0]) for raw, reading in readings.items()
+                       if reading[0] is not raw)
+        values = list(map(changed.get, raws, raws)) if changed else raws
+        noted = {raw: reading for raw, reading in readings.items() if reading[1] or reading[2]}
+        flagged = ((i, noted[raws[i]]) for i in
+                   compress(range(len(raws)), map(noted.__contains__, raws))) if noted else ()
+    else:  # the rare column read value by value: a list in it, or numbers of two types
+        each = _read_each(column, kind, raws)
+        values = [reading[0] for reading in each]
+        flagged = ((i, reading) for i, reading in enumerate(each) if reading[1] or reading[2])
+    for i, (value, problem, recorded) in flagged:
+        if problem:
+            problems[i].append((column, problem))
+        if recorded:
+            changes[i].append((column, kind.shown(raws[i]), value, kind.name))
+    return values
 
 
 def normalise(table: SourceTable, records: list) -> Normalised:
     problems: defaultdict[int, list[Problem]] = defaultdict(list)
-    for i, record in enumerate(records):
-        if not isinstance(record, dict):
-            problems[i].append((None, "normalise(record): not an object"))
+    objects = set(map(type, records)) <= {dict}
+    if not objects:
+        for i, record in enumerate(records):
+            if not isinstance(record, dict):
+                problems[i].append((None, "normalise(record): not an object"))
+    tops = _fields(records, list(dict.fromkeys(field.path[0] for field in table.fields)), objects)
     if table.system == "devreform":
-        _cut_short(table, records, problems)
+        _cut_short(table, records, tops, problems)
     changes: defaultdict[int, list[Change]] = defaultdict(list)
-    columns = {}
-    for field in table.fields:
-        column, path, kind = field.name, field.path, KINDS[field.kind]
-        read, shown, promised, name = kind.read, kind.shown, kind.promised, kind.name
-        quick = kind.quick
-        seen: dict[object, tuple[object, str | None, bool]] = {}
-        values: list = []
-        append = values.append
-        for i, raw in enumerate(_raw_values(records, path, problems)):
-            if raw.__class__ is str and (value := quick(raw)) is not None:
-                append(value)
-                continue
-            # The type is part of the key so that 1, 1.0 and True stay apart.
-            memo = raw if raw.__class__ is str else (raw.__class__, raw)
-            try:
-                result = seen.get(memo)
-            except TypeError:  # a list: read it every time
-                result = None
-            if result is None:
-                value, problem = read(column, raw)
-                recorded = problem is None and value != shown(raw) and not promised(raw)
-                result = (value, problem, recorded)
-                if not isinstance(raw, list | dict):
-                    seen[memo] = result
-            value, problem, recorded = result
-            append(value)
-            if problem:
-                problems[i].append((column, problem))
-            if recorded:
-                changes[i].append((column, shown(raw), value, name))
-        columns[column] = values
+    columns = {field.name: _read_column(field.name, KINDS[field.kind],
+                                        _raw_values(tops[field.path[0]], field.path, problems),
+                                        changes, problems)
+               for field in table.fields}
     return Normalised(columns=columns, changes=changes, problems=problems)

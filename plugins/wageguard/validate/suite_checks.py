@@ -22,13 +22,15 @@ by construction; a suite asking uniqueness of anything else is refused."""
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from itertools import compress
 from pathlib import Path
-from typing import Any
 
 from wageguard.tables import ALL, SourceTable
 from wageguard.validate.gx_suites import (
@@ -70,19 +72,20 @@ def _strftime(fmt: str) -> Callable[[str], bool]:
     return parses
 
 
-def _value_check(kind: str, kwargs: dict) -> Callable[[Any], bool] | None:
-    """Whether one non-null value passes, for the single-column expectations
-    GX evaluates value by value (pandas: str.contains, isin, strptime). A value
-    comes as its column holds it: the regex reads it as text, and the strftime
-    formats are set on text columns only."""
+def _value_check(kind: str, kwargs: dict) -> Callable[[list], Iterable[object]] | None:
+    """Whether each of a list of distinct non-null values passes (truthy), for
+    the single-column expectations GX evaluates value by value (pandas:
+    str.contains, isin, strptime). A value comes as its column holds it: the
+    regex reads it as text, and the strftime formats are set on text columns only."""
     if kind == "expect_column_values_to_match_regex":
-        pattern = re.compile(kwargs["regex"])
-        return lambda value: pattern.search(str(value)) is not None
+        search = re.compile(kwargs["regex"]).search
+        return lambda values: map(search, map(str, values))
     if kind == "expect_column_values_to_be_in_set":
         allowed = kwargs["value_set"]
-        return (lambda _value: True) if allowed is None else allowed.__contains__
+        return (lambda values: [True] * len(values)) if allowed is None else partial(
+            map, allowed.__contains__)
     if kind == "expect_column_values_to_match_strftime_format":
-        return _strftime(kwargs["strftime_format"])
+        return partial(map, _strftime(kwargs["strftime_format"]))
     return None
 
 
@@ -120,6 +123,34 @@ Failures = list[list[str] | None]
 Breaches = list[list[Breach] | None]
 
 
+class _Chunk:
+    """A chunk's rows column by column, each column's distinct values and
+    nulls counted once for all the expectations that read it."""
+
+    def __init__(self, columns: dict[str, list]):
+        self.columns = columns
+        self._distinct: dict[str, set] = {}
+        self._nulls: dict[str, int] = {}
+
+    def distinct(self, column: str) -> set:
+        """The column's distinct values but null."""
+        if column not in self._distinct:
+            values = set(self.columns[column])
+            self._nulls[column] = self.columns[column].count(None) if None in values else 0
+            values.discard(None)
+            self._distinct[column] = values
+        return self._distinct[column]
+
+    def nulls(self, column: str) -> int:
+        self.distinct(column)
+        return self._nulls[column]
+
+
+def _positions(values: list, wanted: set) -> Iterator[int]:
+    """The positions of the values that are in `wanted`, in order."""
+    return compress(range(len(values)), map(wanted.__contains__, values))
+
+
 class _Expectation:
     def __init__(self, kind: str, kwargs: dict, severity: object, key: tuple[str, ...],
                  table: str):
@@ -141,7 +172,8 @@ class _Expectation:
         self.mostly = kwargs.get("mostly", 1.0)
         self.tally = _Tally(nulls_are_values=kind.endswith("_not_be_null"))
         self._value_ok = _value_check(kind, kwargs)
-        self._seen: dict = {}
+        self._passed: set = set()
+        self._failed: set = set()
         unsupported = set(kwargs) - _COMMON_KWARGS - _KWARGS[kind]
         if unsupported:
             raise SuiteError(
@@ -161,37 +193,44 @@ class _Expectation:
                 "construction after dedupe, and uniqueness of other columns would need a "
                 "whole-table pass")
 
-    def check(self, columns: dict[str, list], failures: Failures, breaches: Breaches) -> None:
+    def check(self, chunk: _Chunk, failures: Failures, breaches: Breaches) -> None:
         """Records each failing row i in failures[i] (critical) or breaches[i]."""
         tally, n = self.tally, len(failures)
         tally.element_count += n
         if self.kind in _UNIQUE:
             # Every row here holds a distinct record key (see the module docstring);
             # GX counts the rows that are not wholly missing.
-            cells = zip(*(columns[c] for c in self.columns), strict=True)
-            tally.nonnull_count += sum(any(v is not None for v in row) for row in cells)
+            cells = list(zip(*(chunk.columns[c] for c in self.columns), strict=True))
+            tally.nonnull_count += n - cells.count((None,) * len(self.columns))
             return
         if self.kind == "expect_column_pair_values_a_to_be_greater_than_b":
-            self._check_pair(columns, failures, breaches)
+            self._check_pair(chunk.columns, failures, breaches)
             return
-        values = columns[self.columns[0]]
+        column = self.columns[0]
+        values, nulls = chunk.columns[column], chunk.nulls(column)
         if self._value_ok is None:  # not_null
-            for i, value in enumerate(values):
-                if value is None:
+            if nulls:
+                for i in _positions(values, {None}):
                     self._fail(failures, breaches, i, None)
             return
-        if len(self._seen) > _REMEMBERED:
-            self._seen.clear()
-        seen, ok = self._seen, self._value_ok
-        for i, value in enumerate(values):
-            if value is None:
-                continue
-            tally.nonnull_count += 1
-            passed = seen.get(value)
-            if passed is None:
-                passed = seen[value] = ok(value)
-            if not passed:
-                self._fail(failures, breaches, i, value)
+        tally.nonnull_count += n - nulls
+        failing = self._failing(chunk.distinct(column))
+        if failing:
+            for i in _positions(values, failing):
+                self._fail(failures, breaches, i, values[i])
+
+    def _failing(self, distinct: set) -> set:
+        """Those of the column's distinct non-null values that fail, each
+        judged once (and remembered across chunks: dates and codes repeat)."""
+        assert self._value_ok is not None, "a value check"
+        if len(self._passed) + len(self._failed) > _REMEMBERED:
+            self._passed.clear()
+            self._failed.clear()
+        new = list(distinct.difference(self._passed, self._failed))
+        verdicts = list(map(bool, self._value_ok(new)))
+        self._passed.update(compress(new, verdicts))
+        self._failed.update(compress(new, map(operator.not_, verdicts)))
+        return distinct & self._failed
 
     def _check_pair(self, columns: dict[str, list], failures: Failures,
                     breaches: Breaches) -> None:
@@ -298,8 +337,9 @@ class SuiteChecks:
         breaches of the others (None: none), in suite order."""
         failures: Failures = [None] * count
         breaches: Breaches = [None] * count
+        chunk = _Chunk(columns)
         for expectation in self.expectations:
-            expectation.check(columns, failures, breaches)
+            expectation.check(chunk, failures, breaches)
         self.rows += count
         return failures, breaches
 

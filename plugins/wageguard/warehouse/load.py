@@ -5,7 +5,7 @@ already loaded is not loaded again.
 
 The batch streams through in chunks (validate/batch.py), so memory holds a
 chunk whatever the size of the pull; rows are written the fast way each
-warehouse offers (warehouse/bulk.py)."""
+warehouse offers (db/bulk.py)."""
 
 from __future__ import annotations
 
@@ -18,21 +18,23 @@ from functools import cache
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from wageguard.db.bulk import (
+    bulk_work,
+    lock_for_writing,
+    refresh_statistics,
+    write_cache,
+    write_rows,
+)
+from wageguard.db.sqlfiles import execute_many
+from wageguard.db.values import as_date
+from wageguard.handover import Loaded
 from wageguard.landing.store import Batch, landed_records, now_text, read_batch
 from wageguard.tables import BY_NAME, SourceTable
 from wageguard.validate import BatchRejected, BatchValidation
 from wageguard.validate.batch import CHUNK
 from wageguard.validate.split import ChunkVerdict, Rejection
-from wageguard.warehouse.bulk import (
-    bulk_work,
-    lock_for_writing,
-    refresh_statistics,
-    write_rows,
-)
 from wageguard.warehouse.night import stage_seconds
-from wageguard.warehouse.sqlfiles import execute_many
 from wageguard.warehouse.typed import typed_columns
-from wageguard.warehouse.values import as_date
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +54,22 @@ def _columns(engine: Engine, table: str) -> tuple[str, ...]:
     return tuple(c["name"] for c in inspect(engine).get_columns(table))
 
 
-def _already_loaded(conn: Connection, batch_id: str) -> dict | None:
+def _already_loaded(conn: Connection, batch_id: str) -> Loaded | None:
     row = conn.execute(
         text("SELECT source_table, pulled, loaded, quarantined, superseded, warned, unchanged, "
              "status FROM load_batch WHERE batch_id = :b"),
         {"b": batch_id},
     ).mappings().one()
-    return dict(row) if row["status"] == "loaded" else None
+    if row["status"] != "loaded":
+        return None
+    return {"batch_id": batch_id, "source_table": row["source_table"], "pulled": row["pulled"],
+            "loaded": row["loaded"], "quarantined": row["quarantined"],
+            "superseded": row["superseded"], "warned": row["warned"],
+            "unchanged": row["unchanged"], "status": row["status"]}
 
 
-def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_share: int) -> dict:
+def load_batch(engine: Engine, batch_id: str, *, max_bad_share,
+               min_rows_for_share: int) -> Loaded:
     # Reading and normalising the pull (most of validating it) runs outside
     # any write transaction, so parallel loads hold the embedded warehouse's
     # single write lock only to write.
@@ -70,7 +78,7 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
         done = _already_loaded(conn, batch_id)
         if done:
             log.info("batch %s was loaded before: %s", batch_id, done)
-            return {"batch_id": batch_id, **done}
+            return done
         batch = read_batch(conn, batch_id)
         spec = BY_NAME[batch.source_table]
         bundle = _bundle_plan(conn, batch) if spec.system == "devreform" else None
@@ -93,9 +101,9 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
     columns = _columns(engine, spec.version_table)  # reflection uses a connection of its own
     seconds = {"validate": time.monotonic() - started, "load": 0.0}
     try:
-        with engine.begin() as conn:
+        with engine.begin() as conn, write_cache(conn):
             if done := _already_loaded(conn, batch_id):  # a parallel retry won the race
-                return {"batch_id": batch_id, **done}
+                return done
             step = time.monotonic()
             writer = _VersionWriter(conn, batch, columns, ordinals)
             seconds["load"] += time.monotonic() - step
@@ -140,7 +148,7 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share, min_rows_for_sha
                     "record_warning): %s", table, counts["warned"],
                     ", ".join(f"{check} ({n})" for check, n in
                               validation.summary["warnings"].items()))
-    return {"batch_id": batch_id, "source_table": table, **counts}
+    return counts
 
 
 class _VersionWriter:
@@ -231,10 +239,13 @@ def _close_bundle_rows(conn: Connection, batch: Batch, spec: SourceTable) -> Non
 
 
 def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation,
-                   unchanged: int) -> dict:
+                   unchanged: int) -> Loaded:
     summary = validation.summary
-    counts = {key: summary[key] for key in ("quarantined", "superseded", "warned")}
-    counts |= {"pulled": batch.pulled, "unchanged": unchanged, "loaded": summary["good"]}
+    counts: Loaded = {
+        "batch_id": batch.batch_id, "source_table": batch.source_table, "pulled": batch.pulled,
+        "loaded": summary["good"], "quarantined": summary["quarantined"],
+        "superseded": summary["superseded"], "warned": summary["warned"],
+        "unchanged": unchanged}
     if summary["pulled"] + unchanged != batch.pulled or batch.pulled != (
         counts["loaded"] + counts["quarantined"] + counts["superseded"] + counts["unchanged"]
     ):

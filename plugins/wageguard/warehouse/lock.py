@@ -33,8 +33,8 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from wageguard.db.values import as_date
 from wageguard.landing.store import now_text
-from wageguard.warehouse.values import as_date
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from wageguard.db.bulk import refresh_statistics
+from wageguard.db.sqlfiles import files_in, run_file
+from wageguard.db.values import as_date
 from wageguard.handover import NightViewJson
 from wageguard.landing.store import now_text
-from wageguard.warehouse.bulk import refresh_statistics
 from wageguard.warehouse.lock import NIGHT, in_the_way, release, take_turn
 from wageguard.warehouse.retention import refuse_retired_night
-from wageguard.warehouse.sqlfiles import files_in, run_file
-from wageguard.warehouse.values import as_date
 
 # Built from the core versions by sql/core/, then resolved from them in Python
 # (parties, links, required deposits); a night rebuilds both.

@@ -16,9 +16,9 @@ import os
 
 from sqlalchemy import Connection, Engine, text
 
+from wageguard.db.values import as_date
 from wageguard.landing.store import now_text
 from wageguard.tables import ALL, SourceTable
-from wageguard.warehouse.values import as_date
 
 RETENTION_ENV = "WAGEGUARD_RETENTION_DAYS"
 DEFAULT_DAYS = 400

@@ -4,6 +4,8 @@ check) to the typed columns of the warehouse's version tables."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -59,18 +61,23 @@ CONVERSIONS = {t.name: _conversions(t) for t in ALL}
 VERSION_TABLE = {t.name: t.version_table for t in ALL}
 
 
+# Yuan spelt as validated, digits, a point and two decimals: without the point, fen.
+_YUAN = re.compile(r"\d+\.\d\d", re.ASCII)
+_WITHOUT_POINT = operator.methodcaller("replace", ".", "")
+
+
 def _converted(values: list, convert) -> list:
-    """`convert` applied to a column, once per distinct value: dates, amounts and
-    codes repeat across a province, and the conversions are pure."""
-    seen: dict = {}
-    out = []
-    for value in values:
-        try:
-            out.append(seen[value])
-        except KeyError:
-            seen[value] = converted = convert(value)
-            out.append(converted)
-    return out
+    """`convert` applied to a column, once per distinct value: dates and codes
+    repeat across a province, and the conversions are pure. Amounts mostly do
+    not repeat; those spelt as validated become fen in compiled code."""
+    distinct = set(values)
+    done: dict = {}
+    if convert is fen:
+        yuan = list(filter(_YUAN.fullmatch, distinct - {None}))
+        done = dict(zip(yuan, map(int, map(_WITHOUT_POINT, yuan)), strict=True))
+    rest = distinct.difference(done)
+    done.update(zip(rest, map(convert, rest), strict=True))
+    return list(map(done.__getitem__, values))
 
 
 def typed_columns(table: str, columns: dict[str, list], target_columns: list[str],

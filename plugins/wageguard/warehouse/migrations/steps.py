@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from alembic import op
 
-from wageguard.warehouse.sqlfiles import run_file
+from wageguard.db.sqlfiles import run_file
 
 
 def sql_step(name: str) -> Callable[[], None]:

@@ -47,6 +47,21 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
     cursor.execute(f"TRUNCATE {stage}")
 
 
+def held(conn: Connection, table: str, column: str, values: Sequence[str]) -> set[str]:
+    """Which of `values` `table` holds in `column` (an indexed one), asked the
+    driver's way: SQLAlchemy would compile a new statement for each list."""
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a connection in use has its driver connection"
+    if is_postgres(conn):
+        with driver.cursor() as cursor:
+            cursor.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)",
+                           (list(values),))
+            return {row[0] for row in cursor}
+    marks = ", ".join("?" * len(values))
+    return {row[0] for row in driver.execute(
+        f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", values)}
+
+
 def _copy(cursor, table: str, names: str, rows: Iterable[Row]) -> None:
     with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:
@@ -71,6 +86,31 @@ def lock_for_writing(conn: Connection, table: str) -> None:
     transaction already holds the whole database."""
     if is_postgres(conn):
         conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+# SQLite's page cache while a pull is written, in KiB. Its default, 2 MB, holds
+# a few hundred pages, while a pull's rows go into indexes keyed by payload
+# hash, all over them. Measured loading a province (50,000 projects): 19.5 s
+# with the default, 16.9 s with 32 MB (8 MB more at peak), 16.2 s with 64 MB
+# (35 MB more, which the process keeps once freed).
+_WRITE_CACHE_KIB = 32768
+
+
+@contextmanager
+def write_cache(conn: Connection) -> Iterator[None]:
+    """A page cache sized for writing a pull, for as long as it is written;
+    then SQLite's own again, which frees it. PostgreSQL's is the server's."""
+    if is_postgres(conn):
+        yield
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a connection in use has its driver connection"
+    before = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute(f"PRAGMA cache_size = -{_WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size = {before}")
 
 
 @contextmanager
