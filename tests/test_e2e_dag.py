@@ -9,6 +9,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from wageguard.rules.catalogue import load_rules
@@ -109,6 +110,29 @@ def test_planted_cases_through_the_real_dag(demo_run):
     for table, c in report["sources"].items():
         assert c["pulled"] == (c["loaded"] + c["quarantined"] + c["superseded"]
                                + c["unchanged"]), table
+
+
+GOLDEN = Path(__file__).parent / "golden" / "demo_night_outputs.sha256"
+
+
+@pytest.mark.e2e
+def test_the_night_publishes_what_the_previous_version_published(demo_run):
+    """The data files of the demo night, byte for byte as the version before a
+    change published them (tests/golden/, in `sha256sum -c` form): a refactor
+    must leave them as they were, and a change that means to alter them says
+    so by updating the digests, run from the night's folder with
+    `sha256sum <the files listed> > tests/golden/demo_night_outputs.sha256`.
+    The workbooks carry the night's wall-clock data cutoff and the manifest
+    this machine's signature, so they are held by the re-run test instead."""
+    home, _, _ = demo_run
+    folder = home / "var" / "output" / "2026-11-21"
+    expected = {name: digest for digest, name in (
+        line.split("  ", 1) for line in GOLDEN.read_text(encoding="utf-8").splitlines())}
+    published = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+                 for name in expected}
+    assert published == expected
+    listed = {str(p.relative_to(folder)) for p in (folder / "lists").glob("*.csv")}
+    assert listed <= set(expected), "every district's list is held to the digests"
 
 
 @pytest.mark.e2e
