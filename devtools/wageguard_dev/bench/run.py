@@ -12,7 +12,6 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from wageguard_dev.airflow_env import base_env, ensure_metadata_db
 from wageguard_dev.bench.ceiling import raw_write_rate
 from wageguard_dev.bench.dag_parse import dag_parse_seconds
 from wageguard_dev.bench.night import run_night
-from wageguard_dev.bench.options import PROVINCE, add_arguments
+from wageguard_dev.bench.options import PROVINCE
 from wageguard_dev.bench.report import (
     AxisNight,
     Result,
@@ -182,14 +181,3 @@ def run(args: argparse.Namespace) -> int:
             "targets": [dataclasses.asdict(t) for t in checks],
         }, indent=2, default=str), encoding="utf-8")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="wageguard-dev bench", description=__doc__)
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(main())
