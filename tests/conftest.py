@@ -4,6 +4,7 @@ embedded default and PostgreSQL, and a running set of local source systems."""
 from __future__ import annotations
 
 import os
+import subprocess
 from collections import Counter
 from email import message_from_bytes, policy
 
@@ -178,14 +179,47 @@ class Recorder:
         return "250 Message accepted for delivery"
 
 
-@pytest.fixture
-def mail_server(free_tcp_port):
-    """A real SMTP server on this machine; the fixture is its Recorder."""
+def serve_mail(recorder: Recorder, port: int):
+    """A real SMTP server on this machine answering with `recorder`, which
+    learns its port; yields the recorder until the test ends."""
     from aiosmtpd.controller import Controller
 
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_tcp_port)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     recorder.port = controller.port
     yield recorder
     controller.stop()
+
+
+@pytest.fixture
+def mail_server(free_tcp_port):
+    """A real SMTP server on this machine; the fixture is its Recorder."""
+    yield from serve_mail(Recorder(), free_tcp_port)
+
+
+# Headless Chromium with nothing of its own on the network, so a page that
+# loads is a page that loads offline.
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's, which scripts/prepare-test-machine installs)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        yield launched
+        launched.close()
+
+
+def openssl_verifies(folder, public) -> bool:
+    """Whether stock openssl verifies a blacklist folder's detached signature
+    over its manifest's exact bytes, as a credit agency does."""
+    done = subprocess.run(
+        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(public), "-rawin",
+         "-in", str(folder / "manifest.json"), "-sigfile", str(folder / "manifest.json.sig")],
+        capture_output=True, text=True, check=False)
+    return done.returncode == 0 and "Signature Verified Successfully" in done.stdout

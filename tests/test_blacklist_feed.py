@@ -12,10 +12,9 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
-from conftest import night_env, run_night_in_process
+from conftest import night_env, openssl_verifies, run_night_in_process
 from jsonschema import Draft202012Validator
 from sqlalchemy import text
 from wageguard.exports.blacklist import (
@@ -76,13 +75,6 @@ def _published(folder) -> dict[str, list[dict]]:
             assert not errors, f"{folder.name}/{name}: {row}: {errors}"
     return rows
 
-
-def _openssl_verifies(folder, public) -> bool:
-    done = subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(public), "-rawin",
-         "-in", str(folder / "manifest.json"), "-sigfile", str(folder / "manifest.json.sig")],
-        capture_output=True, text=True, check=False)
-    return done.returncode == 0 and "Signature Verified Successfully" in done.stdout
 
 
 def _entry(conn, night, entry_id, **fields):
@@ -173,7 +165,7 @@ def test_the_manifest_names_version_publisher_and_the_moment_of_the_data(two_exp
 def test_openssl_and_wageguard_verify_the_export_schema_included(two_exports, tmp_path):
     out, public = two_exports
     folder = out / "first" / D2.isoformat()
-    assert _openssl_verifies(folder, public)
+    assert openssl_verifies(folder, public)
     assert verify_export(folder, public.read_bytes()) == []
     copy = tmp_path / "download"
     shutil.copytree(folder, copy)
@@ -292,7 +284,7 @@ def test_a_generated_province_publishes_a_feed_that_checks_out(real_nights):
         assert (manifest["schema_version"], manifest["publisher"]) == (SCHEMA_VERSION, PUBLISHER)
         assert manifest["generated_at"] == served[night]
         assert rows["entries.jsonl"] and rows["changes.csv"]
-        assert _openssl_verifies(folder, public)
+        assert openssl_verifies(folder, public)
         assert verify_export(folder, public.read_bytes()) == []
 
 

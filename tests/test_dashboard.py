@@ -25,9 +25,6 @@ from wageguard_dev.demo.sources import running_sources
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 LEVELS = ("red", "orange", "yellow")
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync"]
 PULL_COUNTS = ("pulled", "loaded", "quarantined", "warned", "superseded", "unchanged")
 
 
@@ -85,15 +82,6 @@ def district(night):
                      and f["severity"] == "red")
     return min(counts, key=lambda d: (-counts[d], d))
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        yield launched
-        launched.close()
 
 
 class Visit:

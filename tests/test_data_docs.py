@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from test_dashboard import BROWSER_ARGS
 from wageguard.exports.data_docs import (
     ASSETS,
     MODE_ENV,
@@ -93,15 +92,6 @@ def docs(tmp_path_factory) -> Path:
     render_pages(folder, [{"table": "projects", "results": _results("projects")}])
     return folder
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_a_page_loads_only_the_copies_beside_it_and_keeps_its_links(docs, gx_page):

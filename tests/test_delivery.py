@@ -19,7 +19,7 @@ from collections import Counter
 
 import openpyxl
 import pytest
-from conftest import Recorder
+from conftest import Recorder, serve_mail
 from sqlalchemy import text
 from wageguard.delivery.deliver import DeliveryIncomplete, deliver_night
 from wageguard.delivery.roster import ROSTER_ENV, RosterError, load_roster
@@ -406,14 +406,7 @@ class SlowRecorder(Recorder):
 
 @pytest.fixture
 def slow_mail_server(free_tcp_port):
-    from aiosmtpd.controller import Controller
-
-    recorder = SlowRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_tcp_port)
-    controller.start()
-    recorder.port = controller.port
-    yield recorder
-    controller.stop()
+    yield from serve_mail(SlowRecorder(), free_tcp_port)
 
 
 def _recipients(roster, night) -> list[tuple[str, str]]:

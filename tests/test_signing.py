@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import subprocess
 
 import pytest
+from conftest import openssl_verifies
 from sqlalchemy import text
 from wageguard.cli import main
 from wageguard.exports.blacklist import export_blacklist
@@ -89,24 +89,17 @@ def test_another_key_is_refused(signed_export, tmp_path):
     assert problems[1] == "manifest.json.sig does not match manifest.json's bytes"
 
 
-def _openssl_verifies(folder, public) -> bool:
-    done = subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(public), "-rawin",
-         "-in", str(folder / "manifest.json"), "-sigfile", str(folder / "manifest.json.sig")],
-        capture_output=True, text=True, check=False)
-    return done.returncode == 0 and "Signature Verified Successfully" in done.stdout
-
 
 def test_a_credit_agency_verifies_the_manifest_with_openssl_alone(signed_export, tmp_path):
     folder, public = signed_export
-    assert _openssl_verifies(folder, public)
+    assert openssl_verifies(folder, public)
     copy = _copy(folder, tmp_path)
     (copy / "manifest.json").write_bytes((copy / "manifest.json").read_bytes() + b" ")
-    assert not _openssl_verifies(copy, public)
+    assert not openssl_verifies(copy, public)
     assert verify_export(copy, public.read_bytes()) == [
         "manifest.json.sig does not match manifest.json's bytes"]
     _, stranger = generate_key_pair(tmp_path / "other")
-    assert not _openssl_verifies(folder, stranger)
+    assert not openssl_verifies(folder, stranger)
 
 
 def test_the_private_key_is_readable_by_its_owner_only(tmp_path):
