@@ -19,7 +19,8 @@ PG_URL = os.environ.get(
 # verdicts out, no whole night, no Airflow, no source servers. Everything else
 # is the integration lane; `make test` runs both.
 UNIT_MODULES = frozenset({
-    "test_canonical", "test_data_quality_doc", "test_deposit", "test_identity", "test_marts",
+    "test_canonical", "test_data_quality_doc", "test_deposit", "test_flag_lifecycle",
+    "test_identity", "test_marts",
     "test_normalise", "test_normalise_quick", "test_registry", "test_rules_sql",
     "test_suite_checks", "test_validate",
 })

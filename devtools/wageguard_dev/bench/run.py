@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     if args.nights:
         axes = [measure_nights(args, backend, projects, env, workdir)
                 for backend in args.backend for projects in args.projects]
-        results, checks, issue = axes, axis_targets(axes), 13
+        results, checks = axes, axis_targets(axes)
     else:
         parse = dag_parse_seconds(env)
         print(f"DAG files: importing Airflow {parse[0]:.2f} s, parsing dags/ beyond it "
@@ -172,8 +172,8 @@ def run(args: argparse.Namespace) -> int:
             for projects in args.projects:
                 measured.append(measure(args, backend, projects, env, parse, workdir))
                 print("\n".join(size_report(measured[-1])) + "\n", flush=True)
-        results, checks, issue = measured, targets(measured, PROVINCE), 8
-    print(f"targets (issue #{issue}), on this machine:")
+        results, checks = measured, targets(measured, PROVINCE)
+    print("targets (issue #13), on this machine:")
     print("\n".join(t.line() for t in checks))
     if args.json:
         args.json.write_text(json.dumps({

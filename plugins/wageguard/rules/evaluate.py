@@ -1,9 +1,10 @@
-"""Evaluating every rule for night D and carrying each flag's identity across
-nights (rules.md, "Flag lifecycle").
+"""Evaluating every rule for night D and keeping what it found as the night's
+flags.
 
 A flag is (project_id, rule). It keeps the raised_on of the previous published
 night while the condition holds; a night where it does not hold ends it, and a
-later return is a new occurrence."""
+later return is a new occurrence (rules.md, "Flag lifecycle"): that is
+sql/flags/lifecycle.sql, run here between the rules and keeping the flags."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-from wageguard.db.sqlfiles import read_sql, statements, used_params
+from wageguard.db.sqlfiles import read_sql, run_file, statements, used_params
 from wageguard.db.values import as_date
 from wageguard.rules.catalogue import Rule
-from wageguard.rules.flag_versions import write_night_flags
+from wageguard.rules.flag_versions import keep_night_flags, stage_night_flags
 from wageguard.sources.rest_feeds import closed_months
 
 log = logging.getLogger(__name__)
@@ -62,25 +63,9 @@ def evaluate_rules(
     conn: Connection, run_date: dt.date, bundle_day: dt.date | None, rules: list[Rule],
     params: dict,
 ) -> dict[str, int]:
-    """Replaces night D's flags; returns the count per rule."""
-    previous = previous_night(conn, run_date)
-    raised_before = {}
-    if previous is not None:
-        raised_before = {
-            (r.project_id, r.rule): as_date(r.raised_on)
-            for r in conn.execute(
-                text("SELECT project_id, rule, raised_on FROM flag_night WHERE run_date = :d"),
-                {"d": previous},
-            )
-        }
-    # A flag keeps where its project was and what it was called that night.
-    place = {
-        r.project_id: (r.district_code, r.name)
-        for r in conn.execute(
-            text("SELECT project_id, district_code, name FROM night_project WHERE run_date = :d"),
-            {"d": run_date},
-        )
-    }
+    """Replaces night D's flags; returns the count per rule. The rules find
+    them; their lifecycle (raised_on carried over, the project's place) is
+    sql/flags/lifecycle.sql."""
     bound = bound_params(run_date, bundle_day, params)
     counts = {}
     flags = []
@@ -93,13 +78,12 @@ def evaluate_rules(
             detail = {k: _jsonable(v) for k, v in hit.items()
                       if k not in ("project_id", "base_severity")}
             detail["params"] = computed_with
-            project_id = hit["project_id"]
             flags.append((
-                project_id, rule.code, hit["base_severity"],
-                raised_before.get((project_id, rule.code), run_date), rule.version,
-                json.dumps(detail, ensure_ascii=False, sort_keys=True),
-                *place.get(project_id, (None, None)),
+                hit["project_id"], rule.code, hit["base_severity"], run_date, rule.version,
+                json.dumps(detail, ensure_ascii=False, sort_keys=True), None, None,
             ))
         log.info("%s (%s): %d flags", rule.code, rule.title, len(found))
-    write_night_flags(conn, run_date, flags)
+    stage_night_flags(conn, flags)
+    run_file(conn, "flags/lifecycle.sql", {"run_date": run_date})
+    keep_night_flags(conn, run_date)
     return counts

@@ -25,9 +25,20 @@ FLAG_COLUMNS = ("project_id", "rule", "base_severity", "raised_on", "rule_versio
 
 def write_night_flags(conn: Connection, run_date: dt.date,
                       flags: Iterable[Sequence[object]]) -> None:
-    """Night D's flags become `flags`, rows in FLAG_COLUMNS order."""
+    """Night D's flags become `flags`, rows in FLAG_COLUMNS order, as given."""
+    stage_night_flags(conn, flags)
+    keep_night_flags(conn, run_date)
+
+
+def stage_night_flags(conn: Connection, flags: Iterable[Sequence[object]]) -> None:
+    """Holds `flags` in the transaction's night_flag, for SQL to finish them
+    (sql/flags/lifecycle.sql) before keep_night_flags keeps them."""
     run_file(conn, "flags/night_flag.sql")
     write_rows(conn, "night_flag", FLAG_COLUMNS, flags, may_exist=False)
+
+
+def keep_night_flags(conn: Connection, run_date: dt.date) -> None:
+    """Night D's flags become those staged in night_flag."""
     # PostgreSQL plans joins over fresh rows from their statistics: without
     # them, a first night's export of its flags once took 86 s, not 0.1 s.
     refresh_statistics(conn, ["night_flag"])
