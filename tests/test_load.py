@@ -100,11 +100,17 @@ def test_a_refused_pull_is_taken_as_new_when_served_again(engine):
     from wageguard.validate import BatchRejected
 
     bad = [project(n, contract_amount="n/a") for n in range(1, 25)] + [project(30)]
+    refused = _land(engine, "projects", bad)
     with pytest.raises(BatchRejected):
-        _load(engine, _land(engine, "projects", bad))
-    assert _count(engine, "SELECT COUNT(*) FROM payload") == 0
+        _load(engine, refused)
+    # What the refused pull brought is kept for the engineers to read, as its.
+    assert _count(engine, "SELECT COUNT(*) FROM payload WHERE batch_id = :b", b=refused) == 25
     again = _load(engine, _land(engine, "projects", [project(30)]))
     assert (again["loaded"], again["unchanged"]) == (1, 0)
+    assert _count(engine, "SELECT COUNT(*) FROM payload WHERE batch_id = :b",
+                  b=again["batch_id"]) == 1, "the evidence names the loaded pull"
+    served_again = _load(engine, _land(engine, "projects", [project(30)]))
+    assert (served_again["loaded"], served_again["unchanged"]) == (0, 1)
 
 
 def _bundle(engine, day, rows) -> dict:
@@ -161,8 +167,9 @@ def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine
         status = conn.execute(text("SELECT status, quarantined, validation_results FROM "
                                    "load_batch WHERE batch_id = :b"), {"b": batch_id}).one()
         kept = conn.execute(text(
-            "SELECT q.reasons, q.payload = l.payload AS as_landed FROM quarantine q "
-            "JOIN landing_record l ON l.batch_id = q.batch_id AND l.ordinal = q.ordinal")).all()
+            "SELECT q.reasons, q.payload = p.payload AS as_landed FROM quarantine q "
+            "JOIN landing_record l ON l.batch_id = q.batch_id AND l.ordinal = q.ordinal "
+            "JOIN payload p ON p.payload_hash = l.payload_hash")).all()
     assert (status.status, status.quarantined) == ("rejected", 24)
     results = {kind: result for kind, kwargs, _success, result, severity
                in json.loads(status.validation_results)

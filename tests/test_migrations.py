@@ -36,7 +36,7 @@ def _indexes(engine, *tables: str) -> set[str]:
 
 
 def _has_the_newest_revision(engine) -> bool:
-    return "flag_version" in inspect(engine).get_table_names()
+    return "payload" not in {c["name"] for c in inspect(engine).get_columns("landing_record")}
 
 
 def _assert_upgraded_with_data(engine) -> None:

@@ -47,19 +47,19 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
     cursor.execute(f"TRUNCATE {stage}")
 
 
-def held(conn: Connection, table: str, column: str, values: Sequence[str]) -> set[str]:
-    """Which of `values` `table` holds in `column` (an indexed one), asked the
-    driver's way: SQLAlchemy would compile a new statement for each list."""
+def rows_matching(conn: Connection, select: str, column: str,
+                  values: Sequence[str]) -> list[tuple]:
+    """The rows of `select` (a query without WHERE) whose `column` (an indexed
+    one) is one of `values`, asked the driver's way: SQLAlchemy would compile a
+    new statement for each list."""
     driver = conn.connection.driver_connection
     assert driver is not None, "a connection in use has its driver connection"
     if is_postgres(conn):
         with driver.cursor() as cursor:
-            cursor.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)",
-                           (list(values),))
-            return {row[0] for row in cursor}
+            cursor.execute(f"{select} WHERE {column} = ANY(%s)", (list(values),))
+            return cursor.fetchall()
     marks = ", ".join("?" * len(values))
-    return {row[0] for row in driver.execute(
-        f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", values)}
+    return driver.execute(f"{select} WHERE {column} IN ({marks})", values).fetchall()
 
 
 def _copy(cursor, table: str, names: str, rows: Iterable[Row]) -> None:

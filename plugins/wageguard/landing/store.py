@@ -2,13 +2,14 @@
 
 Each record is kept as canonical JSON with its sha256, so every version the
 warehouse holds, and every flag built on it, can be traced to the exact
-payload a source served; each distinct payload is kept once (table
-`payload`). A record a REST source re-serves exactly as the warehouse holds it
-is only counted (`unchanged`): validating and loading it again would change
-nothing. A dev-reform bundle is a whole snapshot, so every row lands, with
-its payload only when new. A pull streams through in chunks both ways:
-landing writes records as they come, and a batch is read back a chunk at a
-time. Landing rows last until the pull is loaded (warehouse/load.py)."""
+payload a source served. Each distinct payload is written once, into
+`payload`, as the pull lands; a landing row only points at it. A record a
+REST source re-serves exactly as a loaded pull brought it is only counted
+(`unchanged`): validating and loading it again would change nothing. A
+dev-reform bundle is a whole snapshot, so every row lands, its payload only
+when new. A pull streams through in chunks both ways: landing writes records
+as they come, and a batch is read back a chunk at a time. Landing rows last
+until the pull is loaded (warehouse/load.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import msgspec
 from sqlalchemy import Connection, text
 
-from wageguard.db.bulk import bulk_work, held, write_cache, write_rows
+from wageguard.db.bulk import bulk_work, rows_matching, write_cache, write_rows
 from wageguard.db.values import as_date
 from wageguard.tables import BY_NAME
 
@@ -37,7 +38,8 @@ _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",
 _COMPILED = msgspec.json.Encoder(order="sorted")
 _FLOAT_PROBE = msgspec.msgpack.Encoder()
 _FLOAT64 = b"\xcb"
-_LANDING_COLUMNS = ("batch_id", "ordinal", "payload_hash", "payload")
+_LANDING_COLUMNS = ("batch_id", "ordinal", "payload_hash")
+_PAYLOAD_COLUMNS = ("payload_hash", "source_table", "batch_id", "ordinal", "payload")
 # Records hashed and looked up against the held payloads at a time.
 _LOOKUP = 2000
 
@@ -105,17 +107,31 @@ def land(
         for chunk in _chunks(records, _LOOKUP):
             payloads, hashes = encoded(chunk)
             # Asked before the chunk is written: PostgreSQL takes no query mid-COPY.
-            known = held(conn, "payload", "payload_hash", sorted(set(hashes)))
-            rows: list[tuple[str, int, str, str | None]] = []
+            owners = _owners(conn, sorted(set(hashes)))
+            landing: list[tuple[str, int, str]] = []
+            new: dict[str, tuple[str, str, str, int, str]] = {}
+            adopted: dict[str, int] = {}
             for ordinal, digest, payload in zip(range(pulled, pulled + len(chunk)), hashes,
                                                 payloads, strict=True):
-                if digest not in known:
-                    rows.append((batch_id, ordinal, digest, payload))
-                elif snapshot:
-                    rows.append((batch_id, ordinal, digest, None))
-                else:
-                    unchanged += 1
-            write_rows(conn, "landing_record", _LANDING_COLUMNS, rows, may_exist=False)
+                owner = owners.get(digest)
+                if owner is None:
+                    if digest not in new:
+                        new[digest] = (digest, source_table, batch_id, ordinal, payload)
+                elif owner[1]:  # brought by a loaded pull
+                    if not snapshot:
+                        unchanged += 1
+                        continue
+                elif owner[0] != batch_id:
+                    adopted.setdefault(digest, ordinal)
+                landing.append((batch_id, ordinal, digest))
+            write_rows(conn, "payload", _PAYLOAD_COLUMNS, new.values(), may_exist=True)
+            if adopted:
+                # Held, but only by pulls not loaded (refused, or never loaded):
+                # this pull brings it now.
+                conn.execute(text("UPDATE payload SET batch_id = :b, ordinal = :o "
+                                  "WHERE payload_hash = :h"),
+                             [{"b": batch_id, "o": o, "h": h} for h, o in adopted.items()])
+            write_rows(conn, "landing_record", _LANDING_COLUMNS, landing, may_exist=False)
             pulled += len(chunk)
     batch = Batch(
         batch_id=batch_id,
@@ -141,6 +157,15 @@ def land(
         },
     )
     return batch
+
+
+def _owners(conn: Connection, hashes: list[str]) -> dict[str, tuple[str, bool]]:
+    """Of `hashes`, those `payload` holds: the pull it names and whether that
+    pull is loaded."""
+    rows = rows_matching(conn, "SELECT p.payload_hash, p.batch_id, b.status FROM payload p "
+                         "LEFT JOIN load_batch b ON b.batch_id = p.batch_id",
+                         "p.payload_hash", hashes) if hashes else []
+    return {digest: (batch, status == "loaded") for digest, batch, status in rows}
 
 
 def _chunks(records: Iterable, size: int) -> Iterator[list]:
@@ -179,8 +204,7 @@ def landed_records(conn: Connection, batch: Batch, chunk: int,
                    unless_current_in: str | None = None
                    ) -> Iterator[tuple[list[int], list[str], list]]:
     """The batch's landed records in pull order, about `chunk` at a time, each
-    chunk as (ordinals in the pull, payload hashes, records); a bundle row whose
-    payload was already held is read from `payload`. `unless_current_in` names
+    chunk as (ordinals in the pull, payload hashes, records). `unless_current_in` names
     a bundle table: a row it holds as still valid, or one quarantined before,
     was judged already and is not read again."""
     current = (f"AND NOT EXISTS (SELECT 1 FROM {unless_current_in} v WHERE "
@@ -188,8 +212,8 @@ def landed_records(conn: Connection, batch: Batch, chunk: int,
                "AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.source_table = :t "
                "AND q.payload_hash = l.payload_hash) " if unless_current_in else "")
     select = text(
-        "SELECT l.ordinal, l.payload_hash, COALESCE(l.payload, p.payload) FROM landing_record l "
-        "LEFT JOIN payload p ON l.payload IS NULL AND p.payload_hash = l.payload_hash "
+        "SELECT l.ordinal, l.payload_hash, p.payload FROM landing_record l "
+        "JOIN payload p ON p.payload_hash = l.payload_hash "
         f"WHERE l.batch_id = :b AND l.ordinal >= :lo AND l.ordinal < :hi {current}"
         "ORDER BY l.ordinal"
     )

@@ -201,13 +201,11 @@ def _text(value: object) -> str | None:
 
 def _quarantine(conn: Connection, batch: Batch, rejections: list[Rejection],
                 ordinals: array) -> None:
-    """Each rejected record with its reasons and its payload exactly as landed
-    (a bundle row's may be held already)."""
+    """Each rejected record with its reasons and its payload exactly as landed."""
     execute_many(conn, text(
         "INSERT INTO quarantine (source_table, payload_hash, batch_id, ordinal, record_key, "
         "reasons, payload) SELECT :t, l.payload_hash, l.batch_id, l.ordinal, :k, :r, "
-        "COALESCE(l.payload, p.payload) FROM landing_record l "
-        "LEFT JOIN payload p ON l.payload IS NULL AND p.payload_hash = l.payload_hash "
+        "p.payload FROM landing_record l JOIN payload p ON p.payload_hash = l.payload_hash "
         "WHERE l.batch_id = :b AND l.ordinal = :o ON CONFLICT DO NOTHING"),
         [{"t": batch.source_table, "k": r.key, "r": json.dumps(r.reasons, ensure_ascii=False),
           "b": batch.batch_id, "o": ordinals[r.position]} for r in rejections])
@@ -266,12 +264,7 @@ def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation,
     )
     if batch.watermark_to:
         _advance_watermark(conn, batch.source_table, batch.watermark_to, batch.batch_id)
-    # The pull's new payloads are now held; its landing rows have served.
-    conn.execute(text(
-        "INSERT INTO payload (payload_hash, source_table, batch_id, ordinal, payload) "
-        "SELECT payload_hash, :t, batch_id, ordinal, payload FROM landing_record "
-        "WHERE batch_id = :b AND payload IS NOT NULL ON CONFLICT DO NOTHING"),
-        {"t": batch.source_table, "b": batch.batch_id})
+    # The pull's payloads were kept as it landed; its landing rows have served.
     conn.execute(text("DELETE FROM landing_record WHERE batch_id = :b"), {"b": batch.batch_id})
     return counts
 
