@@ -209,11 +209,21 @@ def test_the_time_axis_prints_each_night_and_projects_a_year():
         ("growth of an unchanged night (nights 2–3): mean +1.250 MB, least +1.000 MB, "
          "most +1.500 MB"),
         "seconds, night 3 ÷ night 2: 12.00 s ÷ 10.00 s = 1.20×",
+        ("the least-squares line through nights 2–3: +2.000 s a night, night 3 ÷ night 2 on "
+         "it 1.20×"),
         ("a year (365 nights) at the mean growth: 0.46 GB (11.00 MB after night 1 + "
          "364 × +1.250 MB)"),
         "where it grew, a night after the first: payload +0.625 MB, night_party +0.000 MB",
         "published files, beside the warehouse: 2.00 MB a night, 0.71 GB a year",
     ]
+
+
+def test_the_seconds_trend_is_the_line_through_the_nights_after_the_first():
+    # Night 5 alone is 1.5× night 2; the line through nights 2–5 grows 0.7 s a night.
+    axis = _axis(0, [1, 1, 1, 1, 1], [30.0, 10.0, 14.0, 6.0, 15.0])
+    assert axis.slowdown() == 1.5
+    slope, ratio = axis.seconds_trend()
+    assert (round(slope, 3), round(ratio, 3)) == (0.7, round(12.3 / 10.2, 3))
 
 
 def test_the_time_axis_targets_say_pass_or_miss_and_by_how_much():

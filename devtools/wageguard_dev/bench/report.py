@@ -5,6 +5,7 @@ warehouse."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 
 from wageguard_dev.bench.night import Night
@@ -251,6 +252,17 @@ class TimeAxis:
         """The last night's seconds ÷ the 2nd's: the 1st fills an empty warehouse."""
         return self.nights[-1].night.window / self.nights[1].night.window
 
+    def seconds_trend(self) -> tuple[float, float]:
+        """The least-squares line through the seconds of nights 2–N: (its slope,
+        in seconds a night; its value at night N ÷ its value at night 2). One
+        night's seconds move ±30% with what else the machine runs; the line
+        says whether nights grow slower as the warehouse ages."""
+        later = [n.night.window for n in self.nights[1:]]
+        if len(later) < 2:
+            return 0.0, 1.0
+        slope, intercept = statistics.linear_regression(range(len(later)), later)
+        return slope, (intercept + slope * (len(later) - 1)) / intercept
+
     def year_bytes(self) -> float:
         return self.nights[0].bytes + (YEAR - 1) * self.mean_growth()
 
@@ -300,6 +312,9 @@ def axis_summary(axis: TimeAxis) -> list[str]:
     second, final = axis.nights[1].night.window, axis.nights[-1].night.window
     out.append(f"  seconds, night {last} ÷ night 2: {final:.2f} s ÷ {second:.2f} s = "
                f"{axis.slowdown():.2f}×")
+    slope, ratio = axis.seconds_trend()
+    out.append(f"    the least-squares line through nights 2–{last}: {slope:+.3f} s a night, "
+               f"night {last} ÷ night 2 on it {ratio:.2f}×")
     out.append(f"  a year ({YEAR} nights) at the mean growth: {axis.year_bytes() / GB:.2f} GB "
                f"({axis.nights[0].bytes / MB:.2f} MB after night 1 + {YEAR - 1} × "
                f"{mean / MB:+.3f} MB)")
