@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import Connection, text
 
-from wageguard.db.sqlfiles import execute_many
+from wageguard.db.bulk import write_rows
 from wageguard.identity.investment_code import normalise_investment_code
 from wageguard.identity.resolve import Register, RegisterEntry
 
@@ -50,16 +50,11 @@ def resolve_parties(conn: Connection, run_date: dt.date) -> dict[str, int]:
             name, code = project[f"{role}_name"], project[f"{role}_credit_code"]
             found = register.resolve(name, code)
             counts[found.status] += 1
-            rows.append({
-                "d": run_date, "p": project["project_id"], "r": role, "n": name, "c": code,
-                "cc": found.credit_code, "s": found.status, "m": found.method,
-                "x": found.detail,
-            })
-    insert = text(
-        "INSERT INTO night_party (run_date, project_id, role, name_as_typed, code_as_typed, "
-        "credit_code, status, method, detail) VALUES (:d, :p, :r, :n, :c, :cc, :s, :m, :x)"
-    )
-    execute_many(conn, insert, rows)
+            rows.append((run_date, project["project_id"], role, name, code, found.credit_code,
+                         found.status, found.method, found.detail))
+    write_rows(conn, "night_party", ("run_date", "project_id", "role", "name_as_typed",
+                                     "code_as_typed", "credit_code", "status", "method",
+                                     "detail"), rows, may_exist=False)
     return counts
 
 
@@ -89,9 +84,7 @@ def link_projects(conn: Connection, run_date: dt.date, bundle_day: dt.date | Non
     ):
         code = normalise_investment_code(r.investment_code)
         if code in known:
-            rows.append({"d": run_date, "p": r.project_id, "c": code})
-    insert = text(
-        "INSERT INTO night_link (run_date, project_id, investment_code) VALUES (:d, :p, :c)"
-    )
-    execute_many(conn, insert, rows)
+            rows.append((run_date, r.project_id, code))
+    write_rows(conn, "night_link", ("run_date", "project_id", "investment_code"), rows,
+               may_exist=False)
     return len(rows)

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection, text
 
-from wageguard.db.sqlfiles import execute_many
+from wageguard.db.bulk import write_rows
 from wageguard.db.values import as_date
 
 
@@ -125,13 +125,9 @@ def compute_required_deposits(conn: Connection, run_date: dt.date, params: dict)
         need = required_deposit(
             r.contract_amount_fen, as_date(r.contract_signed_on), contractor_history, params
         )
-        rows.append({
-            "d": run_date, "p": r.project_id, "f": need.required_fen,
-            "m": str(need.multiplier), "e": int(need.exempt), "b": need.basis,
-        })
-    insert = text(
-        "INSERT INTO night_required_deposit (run_date, project_id, required_fen, multiplier, "
-        "exempt, basis) VALUES (:d, :p, :f, :m, :e, :b)"
-    )
-    execute_many(conn, insert, rows)
+        rows.append((run_date, r.project_id, need.required_fen, str(need.multiplier),
+                     int(need.exempt), need.basis))
+    write_rows(conn, "night_required_deposit", ("run_date", "project_id", "required_fen",
+                                                "multiplier", "exempt", "basis"), rows,
+               may_exist=False)
     return len(rows)
