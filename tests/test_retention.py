@@ -66,6 +66,21 @@ def test_versions_only_nights_past_the_horizon_saw_are_dropped_and_the_night_ref
     assert _count(engine, "SELECT COUNT(*) FROM load_batch") == 2, "the ledger stays"
 
 
+def test_a_pull_landed_and_never_loaded_keeps_what_it_landed_past_the_horizon(engine):
+    _pull(engine, OLD, [project(1)])
+    _publish(engine, OLD)
+    with engine.begin() as conn:  # landed, then the run stopped before its load
+        stranded = land(conn, run_date=OLD, source_table="projects", source="test",
+                        records=[project(3)]).batch_id
+    _pull(engine, NEW, [project(1, name="改名", updated_at="2026-11-20T11:00:00+08:00")])
+    _publish(engine, NEW)
+    with engine.begin() as conn:
+        apply_retention(conn, NEW, days=30)
+    # Its records can still be read back (landing/store.py: landed_records).
+    assert _count(engine, "SELECT COUNT(*) FROM landing_record l JOIN payload p ON "
+                  "p.payload_hash = l.payload_hash WHERE l.batch_id = :b", b=stranded) == 1
+
+
 def test_within_the_horizon_nothing_goes(engine):
     _pull(engine, OLD, [project(1)])
     _publish(engine, OLD)

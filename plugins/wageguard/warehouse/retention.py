@@ -78,13 +78,14 @@ def apply_retention(conn: Connection, run_date: dt.date, days: int) -> dict[str,
             dropped[table.version_table] = conn.execute(
                 text(_superseded(table)), {"cutoff": oldest.knowledge_cutoff}).rowcount
     held = " UNION ".join(f"SELECT payload_hash FROM {t.version_table}" for t in ALL)
+    # A pull landed and never loaded keeps its landing rows and their payloads.
+    done = "SELECT batch_id FROM load_batch WHERE run_date < :h AND status <> 'landed'"
     dropped["payload"] = conn.execute(text(
-        "DELETE FROM payload WHERE batch_id IN (SELECT batch_id FROM load_batch "
-        f"WHERE run_date < :h) AND payload_hash NOT IN ({held})"),
+        f"DELETE FROM payload WHERE batch_id IN ({done}) AND payload_hash NOT IN ({held})"),
         {"h": oldest.run_date}).rowcount
     dropped["landing_record"] = conn.execute(text(
-        "DELETE FROM landing_record WHERE batch_id IN (SELECT batch_id FROM load_batch "
-        "WHERE run_date < :h AND status <> 'landed')"), {"h": oldest.run_date}).rowcount
+        f"DELETE FROM landing_record WHERE batch_id IN ({done})"),
+        {"h": oldest.run_date}).rowcount
     conn.execute(text("DELETE FROM retention WHERE id = 1"))
     conn.execute(text("INSERT INTO retention (id, horizon, applied_at) VALUES (1, :h, :t)"),
                  {"h": oldest.run_date, "t": now_text()})
