@@ -24,6 +24,7 @@ from wageguard_dev.bench.report import (
     axis_line,
     axis_summary,
     axis_targets,
+    stage_line,
 )
 from wageguard_dev.bench.warehouse import (
     BenchWarehouseError,
@@ -153,6 +154,15 @@ def test_a_warehouse_is_measured_whole_and_by_table(backend, tmp_path):
 ])
 def test_a_target_says_pass_or_miss_and_by_how_much(target, verdict):
     assert target.line().strip() == verdict
+
+
+def test_a_stage_line_gives_a_rate_only_for_time_it_printed():
+    assert stage_line("load:projects", 0.5, 25_000, 380.0).split() == [
+        "load:projects", "0.50", "25,000", "50,000", "380"]
+    # Rows counted but not read again take no measurable time: no rate, and no
+    # figure running into the rows' column.
+    assert stage_line("validate:realname_monthly", 0.001, 26_456, None).split() == [
+        "validate:realname_monthly", "0.00", "26,456"]
 
 
 def test_the_nights_after_follow_one_another_a_day_at_a_time():

@@ -62,10 +62,11 @@ class Result:
 
 
 def _rate(rows: int, seconds: float) -> str:
-    return f"{rows / seconds:>10,.0f}" if rows and seconds > 0 else f"{'':>10}"
+    # A stage printed as 0.00 s (the rows counted, not read again) has no rate.
+    return f"{rows / seconds:>10,.0f}" if rows and round(seconds, 2) > 0 else f"{'':>10}"
 
 
-def _line(label: str, seconds: float, rows: int, peak: float | None) -> str:
+def stage_line(label: str, seconds: float, rows: int, peak: float | None) -> str:
     peak_text = f"{peak:>9.0f}" if peak else f"{'':>9}"
     rows_text = f"{rows:>10,}" if rows else f"{'':>10}"
     return f"  {label:<44}{seconds:>8.2f}{rows_text}{_rate(rows, seconds)}{peak_text}"
@@ -78,15 +79,15 @@ def _header(title: str) -> list[str]:
 def night_table(night: Night, title: str) -> list[str]:
     out = _header(title)
     for stage in night.stages:
-        out.append(_line(stage.name, stage.seconds, stage.rows, stage.peak_mb))
+        out.append(stage_line(stage.name, stage.seconds, stage.rows, stage.peak_mb))
     out.append("  " + "-" * 81)
     for group in _GROUPS:
         members = [s for s in night.stages if s.group == group]
-        out.append(_line(f"{group} (all)", night.seconds(group), night.rows(group),
+        out.append(stage_line(f"{group} (all)", night.seconds(group), night.rows(group),
                          max((s.peak_mb for s in members), default=0)))
-    out.append(_line("Airflow between tasks (window − stages)", night.window - night.staged(),
+    out.append(stage_line("Airflow between tasks (window − stages)", night.window - night.staged(),
                      0, None))
-    out.append(_line("pipeline: first request → last export written", night.window,
+    out.append(stage_line("pipeline: first request → last export written", night.window,
                      night.pulled, night.peak_mb))
     return out
 
@@ -96,9 +97,9 @@ def baseline_table(result: Result) -> list[str]:
     assert baseline is not None, "only a result measured with its baseline has the table"
     out = _header("the straightforward way, same world, same warehouse backend")
     for stage in baseline["stages"]:
-        out.append(_line(BASELINE_LABELS[stage["name"]], stage["seconds"], stage["rows"],
+        out.append(stage_line(BASELINE_LABELS[stage["name"]], stage["seconds"], stage["rows"],
                          stage["peak_mb"]))
-    out.append(_line("baseline total", result.baseline_seconds(), 0, baseline["peak_mb"]))
+    out.append(stage_line("baseline total", result.baseline_seconds(), 0, baseline["peak_mb"]))
     return out
 
 
