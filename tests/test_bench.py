@@ -203,7 +203,8 @@ def _axis(changed: float, sizes_mb: list[float], seconds: list[float],
     for i, (size, took) in enumerate(zip(sizes_mb, seconds, strict=True)):
         axis.nights.append(AxisNight(
             night=_night(21 + i, took), bytes=round(size * MB),
-            changed_bytes=round(changed_mb * MB) if i else 0, published_bytes=2 * MB,
+            changed_bytes=round(changed_mb * MB) if i else 0,
+            published_bytes=(5 if i == 0 else 2) * MB,
             tables={"payload": round(size * MB / 2), "night_party": MB} if i in (0, 2) else None))
     return axis
 
@@ -211,7 +212,7 @@ def _axis(changed: float, sizes_mb: list[float], seconds: list[float],
 def test_the_time_axis_prints_each_night_and_projects_a_year():
     axis = _axis(0, [11, 12, 13.5], [20.0, 10.0, 12.0])
     assert axis_line(axis, 0).split() == [
-        "1", "2026-11-21", "20.00", "1,000", "900", "300", "11.00", "+10.000", "2.00"]
+        "1", "2026-11-21", "20.00", "1,000", "900", "300", "11.00", "+10.000", "5.00"]
     assert axis_line(axis, 2).split() == [
         "3", "2026-11-23", "12.00", "1,000", "900", "300", "13.50", "+1.500", "0.000", "2.00"]
     # 11 MB after the first night, then 364 nights at the mean growth of the later ones.
@@ -224,7 +225,9 @@ def test_the_time_axis_prints_each_night_and_projects_a_year():
         ("a year (365 nights) at the mean growth: 0.46 GB (11.00 MB after night 1 + "
          "364 × +1.250 MB)"),
         "where it grew, a night after the first: payload +0.625 MB, night_party +0.000 MB",
-        "published files, beside the warehouse: 2.00 MB a night, 0.71 GB a year",
+        # The first night publishes everything; later ones add what changed.
+        ("published files, beside the warehouse: 5.00 MB the first night, 2.00 MB a night "
+         "after it, 0.72 GB a year"),
     ]
 
 

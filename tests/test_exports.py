@@ -77,3 +77,26 @@ def test_a_night_folder_appears_whole_or_not_at_all(tmp_path):
         raise RuntimeError("the export failed")
     assert (tmp_path / D2.isoformat() / "flags.csv").read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == [D2.isoformat()]
+
+
+def _publish(root, night, files: dict[str, str]) -> None:
+    with night_folder(root, night) as scratch:
+        for name, text in files.items():
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+            (scratch / name).write_text(text, encoding="utf-8")
+
+
+def test_a_file_the_night_before_published_alike_is_kept_once(tmp_path):
+    _publish(tmp_path, D1, {"assets/plotly.js": "same", "flags.csv": "night 1"})
+    _publish(tmp_path, D2, {"assets/plotly.js": "same", "flags.csv": "night 2"})
+    one, two = tmp_path / D1.isoformat(), tmp_path / D2.isoformat()
+    assert (two / "assets/plotly.js").stat().st_ino == (one / "assets/plotly.js").stat().st_ino
+    assert (two / "flags.csv").read_text(encoding="utf-8") == "night 2"
+    assert (two / "flags.csv").stat().st_ino != (one / "flags.csv").stat().st_ino
+    # A re-run of the night before writes a folder of its own: the later night's
+    # files keep their bytes, and what is alike is shared again.
+    _publish(tmp_path, D1, {"assets/plotly.js": "changed", "flags.csv": "night 2"})
+    assert (two / "assets/plotly.js").read_text(encoding="utf-8") == "same"
+    assert (one / "assets/plotly.js").read_text(encoding="utf-8") == "changed"
+    assert (one / "flags.csv").stat().st_ino == (two / "flags.csv").stat().st_ino
+    assert sorted(p.name for p in tmp_path.iterdir()) == [D1.isoformat(), D2.isoformat()]

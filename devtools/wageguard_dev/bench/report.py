@@ -215,7 +215,7 @@ class AxisNight:
     night: Night
     bytes: int  # the warehouse on disk after the night
     changed_bytes: int  # canonical JSON of the records the sources changed since the night before
-    published_bytes: int  # the night's output folder, kept beside the warehouse
+    published_bytes: int  # what the night's output folder added beside the warehouse
     tables: dict[str, int] | None = None  # bytes per table; after the first and last nights only
 
 
@@ -275,7 +275,13 @@ class TimeAxis:
         return sorted(grown.items(), key=lambda item: (-item[1], item[0]))
 
     def mean_published(self) -> float:
-        return sum(n.published_bytes for n in self.nights) / len(self.nights)
+        """What a night after the first added to the published files, on average:
+        the first publishes everything, later ones share what did not change."""
+        later = [n.published_bytes for n in self.nights[1:]] or [self.nights[0].published_bytes]
+        return sum(later) / len(later)
+
+    def year_published(self) -> float:
+        return self.nights[0].published_bytes + (YEAR - 1) * self.mean_published()
 
     def share(self) -> str:
         return f"{self.changed * 100:g}%"
@@ -322,9 +328,10 @@ def axis_summary(axis: TimeAxis) -> list[str]:
     if grown := axis.table_growth()[:6]:
         out.append("  where it grew, a night after the first: " + ", ".join(
             f"{table} {size / MB:+.3f} MB" for table, size in grown))
-    published = axis.mean_published()
-    out.append(f"  published files, beside the warehouse: {published / MB:.2f} MB a night, "
-               f"{YEAR * published / GB:.2f} GB a year")
+    out.append(f"  published files, beside the warehouse: "
+               f"{axis.nights[0].published_bytes / MB:.2f} MB the first night, "
+               f"{axis.mean_published() / MB:.2f} MB a night after it, "
+               f"{axis.year_published() / GB:.2f} GB a year")
     return out
 
 

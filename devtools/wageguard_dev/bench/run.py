@@ -122,6 +122,7 @@ def measure_nights(args: argparse.Namespace, backend: str, projects: int, env: d
                     start_bytes=warehouse_bytes(warehouse))
     print("\n".join(axis_header(axis)), flush=True)
     before: World | None = None
+    published: set[tuple[int, int]] = set()  # the files kept so far, by device and inode
     for number in range(1, args.nights + 1):
         if before:
             world = the_night_after(before, args.changed)
@@ -133,7 +134,7 @@ def measure_nights(args: argparse.Namespace, backend: str, projects: int, env: d
         axis.nights.append(AxisNight(
             night=night, bytes=warehouse_bytes(warehouse),
             changed_bytes=sum(len(canonical(r).encode()) for r in changed),
-            published_bytes=_folder_bytes(output / night.run_date.isoformat()),
+            published_bytes=_new_bytes(output / night.run_date.isoformat(), published),
             tables=table_bytes(warehouse) if number in (1, args.nights) else None))
         print(axis_line(axis, number - 1), flush=True)
         before = world
@@ -141,8 +142,17 @@ def measure_nights(args: argparse.Namespace, backend: str, projects: int, env: d
     return axis
 
 
-def _folder_bytes(folder: Path) -> int:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+def _new_bytes(folder: Path, kept: set[tuple[int, int]]) -> int:
+    """The bytes of `folder`'s files not `kept` already (a file a night shares
+    with an earlier night is a hard link to it: exports/publish.py); adds them."""
+    added = 0
+    for path in folder.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            if (stat.st_dev, stat.st_ino) not in kept:
+                kept.add((stat.st_dev, stat.st_ino))
+                added += stat.st_size
+    return added
 
 
 def run(args: argparse.Namespace) -> int:
