@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import text
-from wageguard.db.sqlfiles import run_file
 from wageguard.db.values import as_date
+from wageguard.rules.evaluate import carry_lifecycle
 from wageguard.rules.flag_versions import keep_night_flags, stage_night_flags, write_night_flags
 
 N0, N1, D, LATER = (dt.date(2026, 11, d) for d in (18, 19, 21, 22))
@@ -35,7 +35,7 @@ def _tonight(conn, found: list[tuple], projects: list[tuple]) -> set[tuple]:
             "district_code, active) VALUES (:d, :p, 'h', :n, :c, 1)"),
             {"d": D, "p": project, "n": name, "c": district})
     stage_night_flags(conn, [(p, r, "yellow", D, "1", "{}", None, None) for p, r in found])
-    run_file(conn, "flags/lifecycle.sql", {"run_date": D})
+    carry_lifecycle(conn, D)
     keep_night_flags(conn, D)
     rows = conn.execute(text(
         "SELECT project_id, rule, raised_on, district_code, project_name FROM flag_night "

@@ -3,14 +3,15 @@
 -- keeps it. Run by rules/evaluate.py only: a test that gives flags their own
 -- raised_on writes night_flag without it.
 
--- A flag the previous published night held keeps the date it was first raised
--- while the condition holds; any other is raised tonight (its raised_on as the
--- rules wrote it). A night the condition did not hold ends the run, so a flag
--- that comes back is a new occurrence.
+-- A flag the previous published night held (warehouse/night.py says which
+-- night that is, as for the marts) keeps the date it was first raised while
+-- the condition holds; any other is raised tonight (its raised_on as the rules
+-- wrote it). A night the condition did not hold ends the run, so a flag that
+-- comes back is a new occurrence.
 UPDATE night_flag
 SET raised_on = p.raised_on
 FROM flag_night p
-WHERE p.run_date = (SELECT MAX(run_date) FROM night WHERE run_date < :run_date)
+WHERE p.run_date = :previous_night
   AND p.project_id = night_flag.project_id AND p.rule = night_flag.rule;
 
 -- A flag keeps where its project was and what it was called that night, so a

@@ -34,11 +34,10 @@ from wageguard.exports.flag_list import (
 from wageguard.exports.publish import night_folder, output_root
 from wageguard.handover import Extracted
 from wageguard.rules.catalogue import Rule, load_rules
-from wageguard.rules.evaluate import previous_night
 from wageguard.rules.params import as_json, load_params
 from wageguard.validate.night_drift import drift_report
 from wageguard.warehouse.engine import describe
-from wageguard.warehouse.night import NightView, publish_night, stage_seconds
+from wageguard.warehouse.night import NightView, previous_night, publish_night, stage_seconds
 
 if TYPE_CHECKING:
     from wageguard.delivery.roster import RosterDistrict

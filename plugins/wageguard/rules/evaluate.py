@@ -16,10 +16,10 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from wageguard.db.sqlfiles import read_sql, run_file, statements, used_params
-from wageguard.db.values import as_date
 from wageguard.rules.catalogue import Rule
 from wageguard.rules.flag_versions import keep_night_flags, stage_night_flags
 from wageguard.sources.rest_feeds import closed_months
+from wageguard.warehouse.night import previous_night
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,6 @@ def bound_params(run_date: dt.date, bundle_day: dt.date | None, params: dict) ->
         "pay_share_num": pay_num, "pay_share_den": pay_den,
         "rn1_rate_num": rate_num, "rn1_rate_den": rate_den,
     }
-
-
-def previous_night(conn: Connection, run_date: dt.date) -> dt.date | None:
-    return as_date(conn.execute(
-        text("SELECT MAX(run_date) FROM night WHERE run_date < :d"), {"d": run_date}
-    ).scalar())
 
 
 def _jsonable(value):
@@ -84,6 +78,12 @@ def evaluate_rules(
             ))
         log.info("%s (%s): %d flags", rule.code, rule.title, len(found))
     stage_night_flags(conn, flags)
-    run_file(conn, "flags/lifecycle.sql", {"run_date": run_date})
+    carry_lifecycle(conn, run_date)
     keep_night_flags(conn, run_date)
     return counts
+
+
+def carry_lifecycle(conn: Connection, run_date: dt.date) -> None:
+    """The staged flags as the inspectors know them (sql/flags/lifecycle.sql)."""
+    run_file(conn, "flags/lifecycle.sql",
+             {"run_date": run_date, "previous_night": previous_night(conn, run_date)})

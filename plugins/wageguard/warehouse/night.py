@@ -57,6 +57,14 @@ class NightView:
         )
 
 
+def previous_night(conn: Connection, run_date: dt.date) -> dt.date | None:
+    """The last night published before `run_date`: the night a flag's lifecycle
+    and "new since" are told against."""
+    return as_date(conn.execute(
+        text("SELECT MAX(run_date) FROM night WHERE run_date < :d"), {"d": run_date}
+    ).scalar())
+
+
 def refuse_late_night(conn: Connection, run_date: dt.date) -> None:
     """Night D, never published, may not be published once a later night was."""
     later = as_date(conn.execute(
