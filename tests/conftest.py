@@ -115,6 +115,15 @@ def sources(small_world, tmp_path):
         yield running
 
 
+def write_night_flags(conn, run_date, flags) -> None:
+    """Night D's flags become `flags` (rows in flag_versions.FLAG_COLUMNS
+    order) as given: a test's own raised_on and place, no lifecycle."""
+    from wageguard.rules.flag_versions import keep_night_flags, stage_night_flags
+
+    stage_night_flags(conn, flags)
+    keep_night_flags(conn, run_date)
+
+
 def source_configs(running) -> dict:
     """The SourceConfig per system, as the DAG builds them from its connections."""
     from wageguard.sources.config import SourceConfig

@@ -7,6 +7,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
+from conftest import write_night_flags
 from sqlalchemy import text
 from wageguard.db.values import as_date
 from wageguard.exports.marts import select
@@ -16,7 +17,6 @@ from wageguard.rules.dispositions import (
     disposition_in_force,
     record_disposition,
 )
-from wageguard.rules.flag_versions import write_night_flags
 
 D1, D2, D3, D4 = (dt.date(2026, 11, d) for d in (20, 21, 22, 23))
 RAISED = dt.date(2026, 11, 1)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from conftest import write_night_flags
 from sqlalchemy import text
 from wageguard.db.values import as_date
 from wageguard.rules.evaluate import carry_lifecycle
-from wageguard.rules.flag_versions import keep_night_flags, stage_night_flags, write_night_flags
+from wageguard.rules.flag_versions import keep_night_flags, stage_night_flags
 
 N0, N1, D, LATER = (dt.date(2026, 11, d) for d in (18, 19, 21, 22))
 P, Q = "ZJ150203-2025-00123", "ZJ150203-2025-00456"

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from conftest import write_night_flags
 from sqlalchemy import text
 from wageguard.db.values import as_date
-from wageguard.rules.flag_versions import FLAG_COLUMNS, write_night_flags
+from wageguard.rules.flag_versions import FLAG_COLUMNS
 
 N1, N2, N3, N4, N5 = (dt.date(2026, 11, d) for d in (17, 18, 19, 20, 21))
 P, Q = "ZJ150203-2025-00123", "ZJ150203-2025-00456"

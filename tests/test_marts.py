@@ -8,9 +8,10 @@ import datetime as dt
 from collections import defaultdict
 
 import pytest
+from conftest import write_night_flags
 from sqlalchemy import text
 from wageguard.exports.marts import select
-from wageguard.rules.flag_versions import FLAG_COLUMNS, write_night_flags
+from wageguard.rules.flag_versions import FLAG_COLUMNS
 
 D = dt.date(2026, 11, 21)
 PREVIOUS = dt.date(2026, 11, 20)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import write_night_flags
 from sqlalchemy import text
 from test_load import project
 from wageguard.landing.store import land
-from wageguard.rules.flag_versions import write_night_flags
 from wageguard.warehouse.load import load_batch
 from wageguard.warehouse.night import night_view
 from wageguard.warehouse.retention import (

@@ -12,6 +12,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
+from conftest import write_night_flags
 from openpyxl.utils import get_column_letter
 from sqlalchemy import text
 from wageguard.exports.district_lists import HEADER, write_district_lists
@@ -27,7 +28,6 @@ from wageguard.exports.flag_list import (
 from wageguard.rules.catalogue import load_rules
 from wageguard.rules.disposition_inbox import FILLING_IN, ingest_inbox
 from wageguard.rules.dispositions import KIND_ZH, record_disposition
-from wageguard.rules.flag_versions import write_night_flags
 from wageguard.rules.params import load_params
 from wageguard.warehouse.night import NightView
 

@@ -23,16 +23,10 @@ FLAG_COLUMNS = ("project_id", "rule", "base_severity", "raised_on", "rule_versio
                 "district_code", "project_name")
 
 
-def write_night_flags(conn: Connection, run_date: dt.date,
-                      flags: Iterable[Sequence[object]]) -> None:
-    """Night D's flags become `flags`, rows in FLAG_COLUMNS order, as given."""
-    stage_night_flags(conn, flags)
-    keep_night_flags(conn, run_date)
-
-
 def stage_night_flags(conn: Connection, flags: Iterable[Sequence[object]]) -> None:
-    """Holds `flags` in the transaction's night_flag, for SQL to finish them
-    (sql/flags/lifecycle.sql) before keep_night_flags keeps them."""
+    """Holds `flags`, rows in FLAG_COLUMNS order, in the transaction's
+    night_flag, for SQL to finish them (sql/flags/lifecycle.sql) before
+    keep_night_flags keeps them."""
     run_file(conn, "flags/night_flag.sql")
     write_rows(conn, "night_flag", FLAG_COLUMNS, flags, may_exist=False)
 
