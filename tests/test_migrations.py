@@ -36,7 +36,7 @@ def _indexes(engine, *tables: str) -> set[str]:
 
 
 def _has_the_newest_revision(engine) -> bool:
-    return "payload" not in {c["name"] for c in inspect(engine).get_columns("landing_record")}
+    return "fund_disbursement_code" not in _indexes(engine, "fund_disbursement")
 
 
 def _assert_upgraded_with_data(engine) -> None:
@@ -47,8 +47,10 @@ def _assert_upgraded_with_data(engine) -> None:
             f"{_head():04d}")
         assert conn.execute(text("SELECT knowledge_cutoff FROM night")).scalar() == NIGHT["c"]
     assert "delivery" in tables
-    assert {"investment_project_code", "fund_disbursement_code"} <= _indexes(
+    assert {"investment_project_code_valid", "fund_disbursement_code_valid",
+            "investment_project_open", "fund_disbursement_open"} <= _indexes(
         engine, "investment_project", "fund_disbursement")
+    assert "payload" not in {c["name"] for c in inspect(engine).get_columns("landing_record")}
     assert _has_the_newest_revision(engine)
 
 
