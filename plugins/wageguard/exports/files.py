@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 # A spreadsheet opening a CSV runs a cell that starts with =, +, - or @ as a
@@ -21,17 +22,21 @@ def _spreadsheet_text(value):
     return value
 
 
-def write_csv(path: Path, header: list[str], rows: list[list], *, bom: bool = False,
+def write_csv(path: Path, header: list[str], rows: Iterable[Sequence], *, bom: bool = False,
               for_spreadsheets: bool = False) -> int:
-    """UTF-8 (with BOM where Excel must open it), CRLF per RFC 4180.
+    """UTF-8 (with BOM where Excel must open it), CRLF per RFC 4180; returns
+    the rows written. `rows` may stream: a province's file is never held whole.
     `for_spreadsheets`: every text cell goes through _spreadsheet_text."""
     path.parent.mkdir(parents=True, exist_ok=True)
     cell = _spreadsheet_text if for_spreadsheets else (lambda v: v)
+    written = 0
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)
-        writer.writerows(["" if v is None else cell(v) for v in row] for row in rows)
-    return len(rows)
+        for row in rows:
+            writer.writerow(["" if v is None else cell(v) for v in row])
+            written += 1
+    return written
 
 
 def write_jsonl(path: Path, header: list[str], rows: list[list]) -> int:

@@ -35,7 +35,9 @@ def load_register(conn: Connection, run_date: dt.date) -> Register:
 
 
 def resolve_parties(conn: Connection, run_date: dt.date) -> dict[str, int]:
-    """Returns how many parties ended in each status."""
+    """Returns how many parties ended in each status. The parties stream from
+    the night's projects into night_party: a province's resolutions, each with
+    its detail, are never held at once."""
     register = load_register(conn, run_date)
     projects = conn.execute(
         text(
@@ -43,18 +45,21 @@ def resolve_parties(conn: Connection, run_date: dt.date) -> dict[str, int]:
             "contractor_credit_code FROM night_project WHERE run_date = :d"
         ),
         {"d": run_date},
-    ).mappings()
-    rows, counts = [], {"resolved": 0, "ambiguous": 0, "absent": 0}
-    for project in projects:
-        for role in ROLES:
-            name, code = project[f"{role}_name"], project[f"{role}_credit_code"]
-            found = register.resolve(name, code)
-            counts[found.status] += 1
-            rows.append((run_date, project["project_id"], role, name, code, found.credit_code,
-                         found.status, found.method, found.detail))
+    )
+    counts = {"resolved": 0, "ambiguous": 0, "absent": 0}
+
+    def parties():
+        for project_id, builder_name, builder_code, contractor_name, contractor_code in projects:
+            for role, name, code in zip(ROLES, (builder_name, contractor_name),
+                                        (builder_code, contractor_code), strict=True):
+                found = register.resolve(name, code)
+                counts[found.status] += 1
+                yield (run_date, project_id, role, name, code, found.credit_code,
+                       found.status, found.method, found.detail)
+
     write_rows(conn, "night_party", ("run_date", "project_id", "role", "name_as_typed",
                                      "code_as_typed", "credit_code", "status", "method",
-                                     "detail"), rows, may_exist=False)
+                                     "detail"), parties(), may_exist=False)
     return counts
 
 
