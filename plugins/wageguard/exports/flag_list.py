@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from wageguard.db.sqlfiles import read_sql, used_params
 from wageguard.db.values import as_date
 from wageguard.exports.files import write_csv
-from wageguard.exports.marts import select
+from wageguard.exports.marts import select, stream
 from wageguard.sources.rest_feeds import closed_months
 from wageguard.tables import BY_NAME
 
@@ -55,7 +55,8 @@ Trends = dict[tuple[str, str], list[TrendNight]]
 Contractors = dict[tuple[str, str], list[Contractor]]
 
 
-@dataclass
+# slots: a province holds a flag of these per open flag while its files are written.
+@dataclass(slots=True)
 class OpenFlag:
     project_id: str
     rule: str
@@ -186,7 +187,7 @@ def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
             "disposition_until": as_date(row["disposition_until"]),
             "data_issues": issues.get((row["project_id"], row["rule"]), ()),
         })
-        for row in select(conn, "open_flags", _bound(run_date, previous, params))
+        for row in stream(conn, "open_flags", _bound(run_date, previous, params))
     ]
 
 
@@ -237,13 +238,13 @@ FLAGS_CSV_HEADER = [
 
 
 def write_flags_csv(path: Path, flags: list[OpenFlag]) -> int:
-    rows = [
+    rows = (
         [f.project_id, f.rule, f.severity, f.base_severity, f.raised_on.isoformat(),
          f.days_open, str(f.overdue).lower(), f.district_code, f.contractor_credit_code,
          f.builder_credit_code, f.disposition, f.rule_version, f.status,
          f.disposition_until.isoformat() if f.disposition_until else "",
          str(f.new).lower(), f.project_name, f.contractor_name, f.builder_name]
         for f in flags
-    ]
+    )
     return write_csv(path, FLAGS_CSV_HEADER, rows, for_spreadsheets=True)
 

@@ -8,6 +8,7 @@ computes is written once, whichever marts build on it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from sqlalchemy import Connection, RowMapping, text
 
@@ -22,7 +23,12 @@ def mart_sql(name: str) -> str:
     return _REF.sub(lambda ref: f"(\n{mart_sql(ref.group(1))}\n)", sql)
 
 
-def select(conn: Connection, name: str, params: dict) -> list[RowMapping]:
-    """The rows of a mart; `params` may hold more than it binds."""
+def stream(conn: Connection, name: str, params: dict) -> Iterator[RowMapping]:
+    """The rows of a mart as they are read; `params` may hold more than it binds."""
     sql = mart_sql(name)
-    return list(conn.execute(text(sql), used_params(sql, params)).mappings())
+    return iter(conn.execute(text(sql), used_params(sql, params)).mappings())
+
+
+def select(conn: Connection, name: str, params: dict) -> list[RowMapping]:
+    """The rows of a mart, all of them."""
+    return list(stream(conn, name, params))
