@@ -19,23 +19,24 @@ def is_postgres(conn: Connection) -> bool:
 
 
 def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Row], *,
-               may_exist: bool) -> None:
+               may_exist: bool) -> int:
     """Insert `rows` (tuples in `columns` order) into `table` within the
-    connection's transaction. With `may_exist`, a row whose primary key is
-    already there is skipped, as a re-pulled version or a re-loaded bundle is;
-    without it, every row is new (a fresh batch) and goes in directly."""
+    connection's transaction; returns how many went in. With `may_exist`, a
+    row whose primary key is already there is skipped, as a re-pulled version
+    or a re-loaded bundle is; without it, every row is new (a fresh batch) and
+    goes in directly. `rows` may stream: they are written as they come."""
     names = ", ".join(columns)
     driver = conn.connection.driver_connection
     assert driver is not None, "a connection in use has its driver connection"
     if not is_postgres(conn):
         marks = ", ".join("?" * len(columns))
         skip = " ON CONFLICT DO NOTHING" if may_exist else ""
-        driver.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}){skip}", rows)
-        return
+        return driver.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks}){skip}", rows).rowcount
     cursor = driver.cursor()
     if not may_exist:
         _copy(cursor, table, names, rows)
-        return
+        return cursor.rowcount
     # COPY cannot skip a conflicting row: copy into a private staging table,
     # made afresh in each transaction (in the table's shape of the moment),
     # then keep what is new.
@@ -44,7 +45,9 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
     _copy(cursor, stage, names, rows)
     cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
                    "ON CONFLICT DO NOTHING")
+    inserted = cursor.rowcount
     cursor.execute(f"TRUNCATE {stage}")
+    return inserted
 
 
 def rows_matching(conn: Connection, select: str, column: str,

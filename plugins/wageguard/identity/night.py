@@ -79,17 +79,19 @@ def link_projects(conn: Connection, run_date: dt.date, bundle_day: dt.date | Non
             {"b": bundle_day},
         )
     }
-    rows = []
-    for r in conn.execute(
+    linked = conn.execute(
         text(
             "SELECT project_id, investment_code FROM night_project "
             "WHERE run_date = :d AND investment_code IS NOT NULL"
         ),
         {"d": run_date},
-    ):
-        code = normalise_investment_code(r.investment_code)
-        if code in known:
-            rows.append((run_date, r.project_id, code))
-    write_rows(conn, "night_link", ("run_date", "project_id", "investment_code"), rows,
-               may_exist=False)
-    return len(rows)
+    )
+
+    def links():
+        for project_id, typed in linked:
+            code = normalise_investment_code(typed)
+            if code in known:
+                yield (run_date, project_id, code)
+
+    return write_rows(conn, "night_link", ("run_date", "project_id", "investment_code"),
+                      links(), may_exist=False)

@@ -110,9 +110,10 @@ def _history_by_code(conn: Connection, run_date: dt.date) -> dict[str, list[List
 
 
 def compute_required_deposits(conn: Connection, run_date: dt.date, params: dict) -> int:
+    """Streams each active project's required deposit into night_required_deposit;
+    returns how many."""
     history = _history_by_code(conn, run_date)
-    rows = []
-    for r in conn.execute(
+    projects = conn.execute(
         text(
             "SELECT p.project_id, p.contract_amount_fen, p.contract_signed_on, c.credit_code "
             "FROM night_project p JOIN night_party c ON c.run_date = p.run_date "
@@ -120,14 +121,17 @@ def compute_required_deposits(conn: Connection, run_date: dt.date, params: dict)
             "WHERE p.run_date = :d AND p.active = 1"
         ),
         {"d": run_date},
-    ):
-        contractor_history = history.get(r.credit_code, []) if r.credit_code else None
-        need = required_deposit(
-            r.contract_amount_fen, as_date(r.contract_signed_on), contractor_history, params
-        )
-        rows.append((run_date, r.project_id, need.required_fen, str(need.multiplier),
-                     int(need.exempt), need.basis))
-    write_rows(conn, "night_required_deposit", ("run_date", "project_id", "required_fen",
-                                                "multiplier", "exempt", "basis"), rows,
-               may_exist=False)
-    return len(rows)
+    )
+
+    def deposits():
+        for r in projects:
+            contractor_history = history.get(r.credit_code, []) if r.credit_code else None
+            need = required_deposit(
+                r.contract_amount_fen, as_date(r.contract_signed_on), contractor_history, params
+            )
+            yield (run_date, r.project_id, need.required_fen, str(need.multiplier),
+                   int(need.exempt), need.basis)
+
+    return write_rows(conn, "night_required_deposit", ("run_date", "project_id",
+                                                       "required_fen", "multiplier", "exempt",
+                                                       "basis"), deposits(), may_exist=False)
