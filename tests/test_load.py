@@ -103,7 +103,7 @@ def test_a_refused_pull_is_taken_as_new_when_served_again(engine):
     refused = _land(engine, "projects", bad)
     with pytest.raises(BatchRejected):
         _load(engine, refused)
-    # What the refused pull brought is kept for the engineers to read, as its.
+    # What the refused pull brought is kept, naming it, for the engineers to read.
     assert _count(engine, "SELECT COUNT(*) FROM payload WHERE batch_id = :b", b=refused) == 25
     again = _load(engine, _land(engine, "projects", [project(30)]))
     assert (again["loaded"], again["unchanged"]) == (1, 0)

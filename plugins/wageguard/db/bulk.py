@@ -1,7 +1,8 @@
 """Writing many rows at once, the fast way each warehouse offers: executemany
 straight to SQLite, COPY into PostgreSQL. The one place the two warehouses are
 written differently; SQLAlchemy's per-row parameter handling is bypassed, as it
-costs more than the write itself at province scale."""
+costs more than the write itself at province scale. Reading many rows is here
+too: a province's rows stream, a batch at a time."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, CursorResult, TextClause
 
 Row = Sequence[object]
 
@@ -48,6 +49,19 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
     inserted = cursor.rowcount
     cursor.execute(f"TRUNCATE {stage}")
     return inserted
+
+
+# Rows a streamed query fetches at a time.
+_FETCH = 10_000
+
+
+def stream_rows(conn: Connection, query: TextClause, params: dict) -> CursorResult:
+    """The rows of `query`, fetched a batch at a time as they are read (a
+    server-side cursor on PostgreSQL): a row per project or per flag of a
+    province is a gigabyte of Python objects when fetched whole. Read it to
+    the end before the connection writes again: a COPY cannot run while a
+    server-side cursor is being read."""
+    return conn.execute(query.execution_options(yield_per=_FETCH), params)
 
 
 def rows_matching(conn: Connection, select: str, column: str,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Connection, Row, text
+from sqlalchemy import Connection, text
 
+from wageguard.db.bulk import stream_rows
 from wageguard.exports.files import write_csv
 
 RESOLUTION_HEADER = [
@@ -17,27 +17,17 @@ RESOLUTION_HEADER = [
 ]
 
 
-# Rows fetched at a time: both files have a row per project or more, which
-# at province scale is a gigabyte of Python objects when fetched whole.
-_FETCH = 10_000
-
-
-def _streamed(conn: Connection, sql: str, run_date: dt.date) -> Iterator[Row]:
-    # yield_per: a server-side cursor on PostgreSQL, so the client holds a batch.
-    return conn.execute(text(sql).execution_options(yield_per=_FETCH), {"d": run_date})
-
-
 def write_resolution(conn: Connection, path: Path, run_date: dt.date) -> int:
-    return write_csv(path, RESOLUTION_HEADER, _streamed(
-        conn, "SELECT project_id, role, credit_code, status, method, name_as_typed, "
-        "code_as_typed, detail FROM night_party WHERE run_date = :d ORDER BY project_id, role",
-        run_date), for_spreadsheets=True)
+    return write_csv(path, RESOLUTION_HEADER, stream_rows(conn, text(
+        "SELECT project_id, role, credit_code, status, method, name_as_typed, "
+        "code_as_typed, detail FROM night_party WHERE run_date = :d ORDER BY project_id, role"),
+        {"d": run_date}), for_spreadsheets=True)
 
 
 def write_links(conn: Connection, path: Path, run_date: dt.date) -> int:
-    return write_csv(path, ["project_id", "investment_code"], _streamed(
-        conn, "SELECT project_id, investment_code FROM night_link WHERE run_date = :d "
-        "ORDER BY project_id", run_date), for_spreadsheets=True)
+    return write_csv(path, ["project_id", "investment_code"], stream_rows(conn, text(
+        "SELECT project_id, investment_code FROM night_link WHERE run_date = :d "
+        "ORDER BY project_id"), {"d": run_date}), for_spreadsheets=True)
 
 
 def source_counts(conn: Connection, run_date: dt.date, cutoff: str) -> dict[str, dict]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection, RowMapping, text
 
+from wageguard.db.bulk import stream_rows
 from wageguard.db.sqlfiles import read_sql, statements, used_params
 
 _REF = re.compile(r"\{\{\s*ref\('(\w+)'\)\s*\}\}")
@@ -26,7 +27,7 @@ def mart_sql(name: str) -> str:
 def stream(conn: Connection, name: str, params: dict) -> Iterator[RowMapping]:
     """The rows of a mart as they are read; `params` may hold more than it binds."""
     sql = mart_sql(name)
-    return iter(conn.execute(text(sql), used_params(sql, params)).mappings())
+    return iter(stream_rows(conn, text(sql), used_params(sql, params)).mappings())
 
 
 def select(conn: Connection, name: str, params: dict) -> list[RowMapping]:
