@@ -15,7 +15,7 @@ import pytest
 from conftest import run_night_in_process
 from sqlalchemy import text
 from wageguard.exports.blacklist import export_blacklist
-from wageguard.exports.district_lists import HEADER, write_district_lists
+from wageguard.exports.district_lists import HEADER, DistrictLists
 from wageguard.exports.engineer_reports import write_links, write_resolution
 from wageguard.exports.files import FORMULA_LEADS, sha256_of
 from wageguard.exports.flag_list import (
@@ -233,7 +233,11 @@ def test_every_form_stays_text_in_the_district_lists_and_flags_csv(tmp_path):
     view = NightView(D, "2026-11-22T01:00:00.000000+08:00", D, False)
 
     def lists(folder):
-        write_district_lists(folder, view, summary, flags, resolved, trend, rules, load_params())
+        district_lists = DistrictLists(folder, view, summary, resolved, trend, rules,
+                                       load_params())
+        for flag in flags:
+            district_lists.add(flag)
+        district_lists.close()
         return folder
 
     first, again = lists(tmp_path / "first"), lists(tmp_path / "again")

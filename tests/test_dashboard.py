@@ -265,7 +265,7 @@ def test_re_running_the_night_writes_the_same_bytes(nights):
 def test_cities_and_districts_named_by_a_mapping(nights, night, tmp_path):
     """A roster's names replace the codes, and its cities group the districts."""
     from wageguard.delivery.roster import RosterDistrict
-    from wageguard.exports.dashboard import write_dashboard
+    from wageguard.exports.dashboard import OverdueRed, write_dashboard
     from wageguard.exports.flag_list import flag_summary, open_flags, top_contractors, trends
     from wageguard.exports.night_outputs import keep_roster
     from wageguard.pipeline import rebuild_published_night
@@ -286,8 +286,11 @@ def test_cities_and_districts_named_by_a_mapping(nights, night, tmp_path):
         rebuild_published_night(conn, run_date)  # a published night keeps no snapshot
         keep_roster(conn, roster)
         params = load_params()
+        overdue_red = OverdueRed()
+        for flag in open_flags(conn, run_date, previous, params):
+            overdue_red.add(flag)
         write_dashboard(conn, tmp_path, run_date, flag_summary(conn, run_date, previous, params),
-                        open_flags(conn, run_date, previous, params), trends(conn, run_date),
+                        overdue_red, trends(conn, run_date),
                         top_contractors(conn, run_date, previous, params), report,
                         {r.code: r for r in load_rules()})
     engine.dispose()

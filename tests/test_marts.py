@@ -84,12 +84,12 @@ def test_days_open_overdue_and_escalation_one_level_up(engine):
           flag("P4", "WD2", days_before(16), "orange"),
           flag("P5", "WD1", days_before(40), "red"))  # red stays red
     assert rows_of(engine, "open_flags", LIFECYCLE, run_date=D, previous_night=None,
-                   **ESCALATION) == [
-        ("P1", "WA2", "yellow", "yellow", "2026-11-21", 0, 0),
-        ("P2", "WA2", "yellow", "yellow", "2026-11-06", 15, 0),
-        ("P3", "WA2", "yellow", "orange", "2026-11-05", 16, 1),
-        ("P4", "WD2", "orange", "red", "2026-11-05", 16, 1),
+                   **ESCALATION) == [  # in list order
         ("P5", "WD1", "red", "red", "2026-10-12", 40, 1),
+        ("P4", "WD2", "orange", "red", "2026-11-05", 16, 1),
+        ("P3", "WA2", "yellow", "orange", "2026-11-05", 16, 1),
+        ("P2", "WA2", "yellow", "yellow", "2026-11-06", 15, 0),
+        ("P1", "WA2", "yellow", "yellow", "2026-11-21", 0, 0),
     ]
 
 
@@ -151,7 +151,8 @@ def test_the_parties_beside_each_flag_and_the_order_of_the_lists(engine):
           flag("P2", "WA1", days_before(20), "orange"),  # overdue: red
           flag("P3", "WA2", days_before(30), "yellow"),  # overdue: orange
           flag("P4", "WA1", days_before(20), "red"),
-          flag("P4", "CR1", days_before(25), "red"))
+          flag("P4", "CR1", days_before(25), "red"),
+          flag("P9", "WA1", days_before(21), "red", district="150203"))  # another district
     given(engine, "night_party",
           {"run_date": D, "project_id": "P1", "role": "contractor", "name_as_typed": "甲建筑",
            "credit_code": "91150203MA0N00000X", "status": "resolved"},
@@ -162,16 +163,18 @@ def test_the_parties_beside_each_flag_and_the_order_of_the_lists(engine):
     columns = ("project_id", "rule", "severity", "list_order", "district_code", "project_name",
                "contractor_name", "contractor_credit_code", "builder_name",
                "builder_credit_code")
+    # District by district, each district's flags in list order.
     assert rows_of(engine, "open_flags", columns, run_date=D, previous_night=None,
                    **ESCALATION) == [
-        ("P1", "WA2", "yellow", 6, "150202", "P1工程", "甲建筑", "91150203MA0N00000X",
-         "乙置业", None),
-        ("P1", "WD1", "red", 5, "150202", "P1工程", "甲建筑", "91150203MA0N00000X", "乙置业",
-         None),
-        ("P2", "WA1", "red", 2, "150202", "P2工程", None, None, None, None),
-        ("P3", "WA2", "orange", 4, "150202", "P3工程", None, None, None, None),
         ("P4", "CR1", "red", 1, "150202", "P4工程", None, None, None, None),
-        ("P4", "WA1", "red", 3, "150202", "P4工程", None, None, None, None),
+        ("P2", "WA1", "red", 3, "150202", "P2工程", None, None, None, None),
+        ("P4", "WA1", "red", 4, "150202", "P4工程", None, None, None, None),
+        ("P3", "WA2", "orange", 5, "150202", "P3工程", None, None, None, None),
+        ("P1", "WD1", "red", 6, "150202", "P1工程", "甲建筑", "91150203MA0N00000X", "乙置业",
+         None),
+        ("P1", "WA2", "yellow", 7, "150202", "P1工程", "甲建筑", "91150203MA0N00000X",
+         "乙置业", None),
+        ("P9", "WA1", "red", 2, "150203", "P9工程", None, None, None, None),
     ]
 
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import write_night_flags
 from openpyxl.utils import get_column_letter
 from sqlalchemy import text
-from wageguard.exports.district_lists import HEADER, write_district_lists
+from wageguard.exports.district_lists import HEADER, DistrictLists
 from wageguard.exports.flag_list import (
     Figures,
     OpenFlag,
@@ -72,9 +72,12 @@ def write_lists(folder, bundle_day=BUNDLE_DAY, escalation_days=20):
     summary = Summary([Figures("district", DISTRICT, "东河区", "150200", "",
                                listed=len(FLAGS), red=2, orange=1, yellow=1)])
     params = {**load_params(), "escalation.days": escalation_days}
-    write_district_lists(folder, NightView(D, CUTOFF, bundle_day, False), summary, FLAGS, [],
-                         {("district", DISTRICT): [TrendNight(D, 2, 1, 1)]},
-                         {r.code: r for r in load_rules()}, params)
+    lists = DistrictLists(folder, NightView(D, CUTOFF, bundle_day, False), summary, [],
+                          {("district", DISTRICT): [TrendNight(D, 2, 1, 1)]},
+                          {r.code: r for r in load_rules()}, params)
+    for flag in FLAGS:
+        lists.add(flag)
+    lists.close()
     return folder / f"{DISTRICT}.xlsx"
 
 
@@ -212,10 +215,12 @@ def test_the_inbox_reads_back_a_workbook_filled_in_by_an_inspector(engine, tmp_p
                            reason=None, inspector="王监察", today=D)
     params = load_params()
     with engine.connect() as conn:
-        write_district_lists(tmp_path / "lists", NightView(D, CUTOFF, BUNDLE_DAY, True),
-                             flag_summary(conn, D, None, params),
-                             open_flags(conn, D, None, params), [], trends(conn, D),
-                             {r.code: r for r in load_rules()}, params)
+        lists = DistrictLists(tmp_path / "lists", NightView(D, CUTOFF, BUNDLE_DAY, True),
+                              flag_summary(conn, D, None, params), [], trends(conn, D),
+                              {r.code: r for r in load_rules()}, params)
+        for flag in open_flags(conn, D, None, params):
+            lists.add(flag)
+        lists.close()
     book = openpyxl.load_workbook(tmp_path / "lists" / f"{DISTRICT}.xlsx")
     sheet = book["预警清单"]
     column = {cell.value: cell.column for cell in sheet[1]}
@@ -246,3 +251,55 @@ def test_the_inbox_reads_back_a_workbook_filled_in_by_an_inspector(engine, tmp_p
         ("P2", "false_positive", "false_positive", None, "保证金已存储，数据未同步", None),
         ("P3", "open", "verified", None, None, "王监察"),
     }
+
+
+def test_lists_refuse_flags_that_are_not_given_district_by_district(tmp_path):
+    """A list is written when its district's flags end: flags given in any
+    other order than the mart's would leave a list short, so they are refused."""
+    summary = Summary([Figures("district", DISTRICT, "东河区", "150200", "")])
+    view = NightView(D, CUTOFF, BUNDLE_DAY, False)
+    rules = {r.code: r for r in load_rules()}
+
+    def lists():
+        return DistrictLists(tmp_path, view, summary, [], {}, rules, load_params())
+
+    apart = lists()
+    apart.add(_flag(1, "WA1", "red", 30))
+    apart.add(_flag(2, "WA1", "red", 30, district_code="150203"))
+    with pytest.raises(ValueError, match="150202 come apart"):
+        apart.add(_flag(3, "WA1", "red", 30))
+    unordered = lists()
+    unordered.add(_flag(2, "WA1", "red", 30))
+    with pytest.raises(ValueError, match="out of list order"):
+        unordered.add(_flag(1, "WA1", "red", 30))
+
+
+def test_the_board_lists_the_first_overdue_red_flags_of_each_area(tmp_path):
+    """Gathered as the flags go by, in any order: per area the first
+    OVERDUE_RED_SHOWN by list order and the count of them all."""
+    import random
+
+    from wageguard.exports.dashboard import OVERDUE_RED_SHOWN, OverdueRed
+
+    red = [_flag(n, "WA1", "red", 30, overdue=True, district_code=district)
+           for n, district in zip(range(1, 3 * OVERDUE_RED_SHOWN + 1),
+                                  ["150202", "150203", "150204"] * OVERDUE_RED_SHOWN,
+                                  strict=True)]
+    others = [_flag(1000, "WA1", "orange", 30, overdue=True),
+              _flag(1001, "WA1", "red", 3),
+              _flag(1002, "WA1", "red", 30, overdue=True, status="exempted")]
+    gathered = OverdueRed()
+    for flag in random.Random(7).sample(red + others, len(red) + len(others)):
+        gathered.add(flag)
+
+    first, total = gathered.of(["150202"])
+    assert total == OVERDUE_RED_SHOWN
+    assert [f.list_order for f in first] == list(range(1, 3 * OVERDUE_RED_SHOWN, 3))
+    first, total = gathered.of(["150202", "150203"])
+    assert total == 2 * OVERDUE_RED_SHOWN
+    assert [f.list_order for f in first] == [
+        n for n in range(1, 3 * OVERDUE_RED_SHOWN + 1) if n % 3 != 0][:OVERDUE_RED_SHOWN]
+    first, total = gathered.of(None)
+    assert total == 3 * OVERDUE_RED_SHOWN
+    assert [f.list_order for f in first] == list(range(1, OVERDUE_RED_SHOWN + 1))
+    assert gathered.of(["150999"]) == ([], 0)

@@ -1,5 +1,7 @@
 -- Night D's open flags with their lifecycle (rules.md, "Flag lifecycle"), one
--- row per flag of night :run_date, by project and rule:
+-- row per flag of night :run_date, district by district (a flag without one
+-- last), each district's in list order, so that each district's list is
+-- written from its own rows as they are read:
 --   raised_on      the first night of the flag's current unbroken run;
 --   days_open      D - raised_on;
 --   overdue        1 when days_open > :escalation_days (escalation.days), else 0;
@@ -92,4 +94,4 @@ LEFT JOIN night_party b ON b.run_date = :run_date AND b.project_id = e.project_i
      AND b.role = 'builder'
 LEFT JOIN in_force d ON d.project_id = e.project_id AND d.rule = e.rule
      AND d.raised_on = e.raised_on
-ORDER BY e.project_id, e.rule
+ORDER BY e.district_code IS NULL, e.district_code, list_order

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,9 +57,42 @@ SOURCE_ZH = {
 }
 
 
+class OverdueRed:
+    """The overdue red flags each district's page lists, gathered as the
+    night's flags go by: per district the first OVERDUE_RED_SHOWN in list order
+    and how many there are, so a province's flags are never held for the board."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, list[OpenFlag]] = defaultdict(list)
+        self._count: Counter[str] = Counter()
+
+    def add(self, flag: OpenFlag) -> None:
+        if not (flag.listed and flag.overdue and flag.severity == "red"):
+            return
+        self._count[flag.district_code] += 1
+        first = self._first[flag.district_code]
+        first.append(flag)
+        if len(first) > 2 * OVERDUE_RED_SHOWN:
+            self._keep_first(first)
+
+    def of(self, districts: Iterable[str] | None) -> tuple[list[OpenFlag], int]:
+        """The first OVERDUE_RED_SHOWN of the districts together, and how many;
+        None: of every district, the summary's or not, as the province's page."""
+        districts = list(self._count if districts is None else districts)
+        first = [flag for district in districts for flag in self._first.get(district, [])]
+        self._keep_first(first)
+        return first, sum(self._count[district] for district in districts)
+
+    @staticmethod
+    def _keep_first(flags: list[OpenFlag]) -> None:
+        flags.sort(key=lambda f: f.list_order)
+        del flags[OVERDUE_RED_SHOWN:]
+
+
 @dataclass
 class Area:
-    """The province, a city or a district: its figures, and the flags listed in it."""
+    """The province, a city or a district: its figures, and the overdue red
+    flags its page lists."""
 
     kind: str  # province | city | district
     code: str
@@ -66,7 +100,8 @@ class Area:
     page: str
     districts: list[str]
     figures: Figures
-    flags: list[OpenFlag]
+    overdue_red: list[OpenFlag]
+    overdue_red_total: int
     parent: Area | None = None
     children: list[Area] = field(default_factory=list)
 
@@ -84,30 +119,28 @@ class Area:
             yield from child.walk()
 
 
-def _area(figures: Figures, page: str, districts: list[str], flags: list[OpenFlag],
+def _area(figures: Figures, page: str, districts: list[str], overdue_red: OverdueRed,
           parent: Area | None) -> Area:
-    members = set(districts)
     area = Area(figures.area_kind, figures.area_code, figures.area_name, page, districts,
-                figures, [f for f in flags if f.district_code in members], parent)
+                figures, *overdue_red.of(districts), parent)
     if parent:
         parent.children.append(area)
     return area
 
 
-def _areas(summary: Summary, flags: list[OpenFlag]) -> Area:
+def _areas(summary: Summary, overdue_red: OverdueRed) -> Area:
     """The province with its cities, each with its districts, in code order, as
     the summary groups them."""
     districts = summary.areas("district")
-    listed = sorted((f for f in flags if f.listed), key=lambda f: f.list_order)
     province = Area("province", "", "全省", "index.html", [d.area_code for d in districts],
-                    summary.of("province", ""), listed)
+                    summary.of("province", ""), *overdue_red.of(None))
     for figures in summary.areas("city"):
         members = [d for d in districts if d.parent_code == figures.area_code]
         city = _area(figures, f"city-{figures.area_code}.html",
-                     [d.area_code for d in members], province.flags, province)
+                     [d.area_code for d in members], overdue_red, province)
         for district in members:
             _area(district, f"district-{district.area_code}.html", [district.area_code],
-                  city.flags, city)
+                  overdue_red, city)
     return province
 
 
@@ -168,7 +201,7 @@ def _environment():
 
 
 def write_dashboard(conn: Connection, folder: Path, run_date: dt.date, summary: Summary,
-                    flags: list[OpenFlag], trends: Trends, contractors: Contractors,
+                    overdue_red: OverdueRed, trends: Trends, contractors: Contractors,
                     report: dict, rules: dict[str, Rule]) -> int:
     """Writes the board of night D and returns the number of pages. `report` is
     the night's run report (its previous night, knowledge cutoff and dev-reform
@@ -181,7 +214,7 @@ def write_dashboard(conn: Connection, folder: Path, run_date: dt.date, summary: 
     (folder / ASSETS).mkdir(parents=True, exist_ok=True)
     (folder / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
     shutil.copyfile(TEMPLATES / "dashboard.css", folder / STYLESHEET)
-    province = _areas(summary, flags)
+    province = _areas(summary, overdue_red)
     chart = _TrendChart()
     template = _environment().get_template("dashboard.html.j2")
     shared = {
@@ -200,13 +233,12 @@ def write_dashboard(conn: Connection, folder: Path, run_date: dt.date, summary: 
     }
     pages = 0
     for area in province.walk():
-        overdue_red = [f for f in area.flags if f.overdue and f.severity == "red"]
         page = template.render(
             **shared, area=area, figures=area.figures, by_rule=_by_rule(area, summary, rules),
             chart=chart.html(trends.get((area.kind, area.code), [])),
             children=[(child, child.figures) for child in area.children],
             contractors=contractors.get((area.kind, area.code), []),
-            overdue_red=overdue_red[:OVERDUE_RED_SHOWN], overdue_red_total=len(overdue_red),
+            overdue_red=area.overdue_red, overdue_red_total=area.overdue_red_total,
             rules=rules,
         )
         (folder / area.page).write_text(page, encoding="utf-8", newline="\n")

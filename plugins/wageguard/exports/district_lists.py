@@ -162,40 +162,72 @@ def _not_evaluated(rules: dict[str, Rule], view: NightView) -> list[Rule]:
             if used_params(read_sql(rule.sql), {"bundle_day": None})]
 
 
-def write_district_lists(
-    folder: Path,
-    view: NightView,
-    summary: Summary,
-    flags: list[OpenFlag],
-    resolved: list[ResolvedFlag],
-    trends: Trends,
-    rules: dict[str, Rule],
-    params: dict,
-) -> dict[str, int]:
+class DistrictLists:
     """A workbook and a CSV for every district of the summary, flagged or not:
-    an empty list tells the inspector there is nothing to chase. Exempted and
-    false-positive flags are left off. Returns the rows listed per district."""
-    folder.mkdir(parents=True, exist_ok=True)
-    by_district: dict[str | None, list[OpenFlag]] = defaultdict(list)
-    for flag in sorted(flags, key=lambda f: f.list_order):
+    an empty list tells the inspector there is nothing to chase. Flags are
+    `add`ed as sql/marts/open_flags.sql gives them, district by district, each
+    district's in list order; a district's files are written when its flags
+    end, so a province's lists are never held whole. Exempted and
+    false-positive flags are left off."""
+
+    def __init__(self, folder: Path, view: NightView, summary: Summary,
+                 resolved: list[ResolvedFlag], trends: Trends, rules: dict[str, Rule],
+                 params: dict):
+        folder.mkdir(parents=True, exist_ok=True)
+        self._folder = folder
+        self._districts: dict[str | None, Figures] = {
+            figures.area_code: figures for figures in summary.areas("district")}
+        self._summary = summary
+        self._resolved: dict[str | None, list[ResolvedFlag]] = defaultdict(list)
+        for item in resolved:
+            self._resolved[item.district_code].append(item)
+        self._trends = trends
+        self._night = _Night(view, params, rules, _not_evaluated(rules, view))
+        self._seen: set[str | None] = set()
+        self._district: str | None = None
+        self._listed: list[OpenFlag] = []
+        self._written: dict[str, int] = {}
+
+    def add(self, flag: OpenFlag) -> None:
+        if flag.district_code != self._district or not self._seen:
+            self._end_district()
+            if flag.district_code in self._seen:
+                raise ValueError(f"the flags of district {flag.district_code} come apart: "
+                                 "lists are written from flags given district by district")
+            self._seen.add(flag.district_code)
+            self._district = flag.district_code
         if flag.listed:
-            by_district[flag.district_code].append(flag)
-    resolved_by: dict[str | None, list[ResolvedFlag]] = defaultdict(list)
-    for item in resolved:
-        resolved_by[item.district_code].append(item)
-    night = _Night(view, params, rules, _not_evaluated(rules, view))
-    written = {}
-    for figures in summary.areas("district"):
+            if self._listed and flag.list_order < self._listed[-1].list_order:
+                raise ValueError(f"flag {flag.project_id} {flag.rule} comes out of list order")
+            self._listed.append(flag)
+
+    def close(self) -> dict[str, int]:
+        """Writes the districts without flags; returns the rows listed per
+        district, in district order."""
+        self._end_district()
+        for code, figures in self._districts.items():
+            if code not in self._written:
+                self._write(figures, [])
+        return {figures.area_code: self._written[figures.area_code]
+                for figures in self._districts.values()}
+
+    def _end_district(self) -> None:
+        figures = self._districts.get(self._district)
+        if figures is not None:
+            self._write(figures, self._listed)
+        self._listed = []
+
+    def _write(self, figures: Figures, listed: list[OpenFlag]) -> None:
         district = figures.area_code
-        listed = by_district[district]
+        rules, params = self._night.rules, self._night.params
         rows = [_values(n, f, rules[f.rule], params, figures.area_name)
                 for n, f in enumerate(listed, start=1)]
-        write_csv(folder / f"{district}.csv", CSV_HEADER, [_csv_row(r) for r in rows], bom=True,
-                  for_spreadsheets=True)
-        _workbook(folder / f"{district}.xlsx", night, summary, figures, listed, rows,
-                  resolved_by[district], trends.get(("district", district), []))
-        written[district] = len(rows)
-    return written
+        write_csv(self._folder / f"{district}.csv", CSV_HEADER, [_csv_row(r) for r in rows],
+                  bom=True, for_spreadsheets=True)
+        _workbook(self._folder / f"{district}.xlsx", self._night, self._summary, figures,
+                  listed, rows, self._resolved[district],
+                  self._trends.get(("district", district), []))
+        self._written[district] = len(rows)
 
 
 @dataclass(frozen=True)

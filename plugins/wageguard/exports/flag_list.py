@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +55,7 @@ Trends = dict[tuple[str, str], list[TrendNight]]
 Contractors = dict[tuple[str, str], list[Contractor]]
 
 
-# slots: a province holds a flag of these per open flag while its files are written.
+# slots: a district's list holds one of these per flag while its files are written.
 @dataclass(slots=True)
 class OpenFlag:
     project_id: str
@@ -175,11 +175,12 @@ def _bound(run_date: dt.date, previous: dt.date | None, params: dict) -> dict:
 
 
 def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
-               params: dict, bundle_day: dt.date | None = None) -> list[OpenFlag]:
-    """sql/marts/open_flags.sql, with the data problems of each flag's records."""
+               params: dict, bundle_day: dt.date | None = None) -> Iterator[OpenFlag]:
+    """sql/marts/open_flags.sql, with the data problems of each flag's records,
+    as they are read: district by district, each district's in list order."""
     issues = data_issues(conn, run_date, bundle_day, params)
-    return [
-        OpenFlag(**{
+    for row in stream(conn, "open_flags", _bound(run_date, previous, params)):
+        yield OpenFlag(**{
             **row,
             "raised_on": as_date(row["raised_on"]),
             "overdue": bool(row["overdue"]),
@@ -187,8 +188,6 @@ def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
             "disposition_until": as_date(row["disposition_until"]),
             "data_issues": issues.get((row["project_id"], row["rule"]), ()),
         })
-        for row in stream(conn, "open_flags", _bound(run_date, previous, params))
-    ]
 
 
 def trends(conn: Connection, run_date: dt.date) -> Trends:
@@ -237,7 +236,7 @@ FLAGS_CSV_HEADER = [
 ]
 
 
-def write_flags_csv(path: Path, flags: list[OpenFlag]) -> int:
+def write_flags_csv(path: Path, flags: Iterable[OpenFlag]) -> int:
     rows = (
         [f.project_id, f.rule, f.severity, f.base_severity, f.raised_on.isoformat(),
          f.days_open, str(f.overdue).lower(), f.district_code, f.contractor_credit_code,

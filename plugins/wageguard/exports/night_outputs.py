@@ -5,16 +5,16 @@ export, so a failure leaves neither a half folder nor a half-recorded night."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
 
 from wageguard.db.sqlfiles import execute_many
 from wageguard.exports.blacklist import export_blacklist
-from wageguard.exports.dashboard import write_dashboard
+from wageguard.exports.dashboard import OverdueRed, write_dashboard
 from wageguard.exports.data_docs import DataDocs
-from wageguard.exports.district_lists import write_district_lists
+from wageguard.exports.district_lists import DistrictLists
 from wageguard.exports.engineer_reports import (
     source_counts,
     stage_timings,
@@ -23,6 +23,7 @@ from wageguard.exports.engineer_reports import (
     write_run_report,
 )
 from wageguard.exports.flag_list import (
+    OpenFlag,
     Summary,
     flag_summary,
     open_flags,
@@ -82,6 +83,14 @@ def keep_roster(conn: Connection, districts: Iterable[RosterDistrict]) -> None:
          for d in districts])
 
 
+def _passing(flags: Iterator[OpenFlag], *sinks: Callable[[OpenFlag], None]
+             ) -> Iterator[OpenFlag]:
+    for flag in flags:
+        for sink in sinks:
+            sink(flag)
+        yield flag
+
+
 def _run_report_flags(summary: Summary, rules: dict[str, Rule]) -> dict:
     """The flags' part of run_report.json: every open flag, listed or not."""
     province = summary.of("province", "")
@@ -110,13 +119,18 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[Extracted]
           DataDocs(conn, folder / "data_docs", batch_ids) as docs):
         previous = previous_night(conn, run_date)
         keep_roster(conn, _roster_districts())
-        flags = open_flags(conn, run_date, previous, params, view.bundle_day)
-        resolved = resolved_since(conn, run_date, previous)
         summary = flag_summary(conn, run_date, previous, params)
-        write_flags_csv(folder / "flags.csv", flags)
         trend = trends(conn, run_date)
-        lists = write_district_lists(folder / "lists", view, summary, flags, resolved, trend,
-                                     rules, params)
+        district_lists = DistrictLists(folder / "lists", view, summary,
+                                       resolved_since(conn, run_date, previous), trend,
+                                       rules, params)
+        overdue_red = OverdueRed()
+        # One pass over the night's flags writes flags.csv, each district's
+        # list as its flags end, and gathers what the board lists.
+        flags = write_flags_csv(folder / "flags.csv", _passing(
+            open_flags(conn, run_date, previous, params, view.bundle_day),
+            district_lists.add, overdue_red.add))
+        lists = district_lists.close()
         blacklist = export_blacklist(conn, folder / "blacklist", run_date, signing_key_pem,
                                      knowledge_cutoff=view.knowledge_cutoff)
         parties = write_resolution(conn, folder / "resolution.csv", run_date)
@@ -139,7 +153,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[Extracted]
             "links": links,
             "blacklist": blacklist,
         }
-        write_dashboard(conn, folder / "dashboard", run_date, summary, flags, trend,
+        write_dashboard(conn, folder / "dashboard", run_date, summary, overdue_red, trend,
                         top_contractors(conn, run_date, previous, params), report, rules)
         # Rendered alongside everything above; a renderer that failed fails the export,
         # so the night is neither recorded nor published without its Data Docs.
@@ -148,6 +162,6 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[Extracted]
         report["stage_seconds"] = stage_timings(conn, run_date)
         write_run_report(folder / "run_report.json", report)
     log.info("night %s published to %s: %d flags %s", run_date, root / run_date.isoformat(),
-             len(flags), counted["flags_per_rule"])
-    return {"folder": str(root / run_date.isoformat()), "flags": len(flags),
+             flags, counted["flags_per_rule"])
+    return {"folder": str(root / run_date.isoformat()), "flags": flags,
             "flags_per_rule": counted["flags_per_rule"], "blacklist": blacklist}
