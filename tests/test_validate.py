@@ -395,6 +395,41 @@ def test_the_right_rows_are_quarantined_in_a_larger_mixed_batch():
     assert outcome.quarantined_share == pytest.approx(100 / 750)
 
 
+def test_versions_of_many_keys_are_settled_key_by_key():
+    """Enough keys that they are settled in every share of the dedupe index:
+    each key keeps its latest version, ties are counted, and a snapshot's
+    differing duplicates are all quarantined, whatever share their key fell in."""
+    later = "2025-03-06T10:00:00+08:00"
+    records = []
+    for n in range(1, 401):
+        records.append(project(n, name="old"))
+        records.append(project(n, name="latest", updated_at=later))
+        if n % 5 == 0:  # a second, differing version at the latest instant
+            records.append(project(n, name="tied", updated_at=later))
+    outcome = validate_table("projects", records[::-1])
+    assert len(outcome.good) == 400 and outcome.quarantined == []
+    assert outcome.superseded == len(records) - 400
+    assert outcome.summary["tied_versions"] == 80
+    assert {row["name"] for row in outcome.good if int(row["project_id"][-5:]) % 5} \
+        == {"latest"}
+
+    rows = []
+    for n in range(1, 401):
+        rows.append(disbursement(n))
+        if n % 3 == 0:
+            rows.append(disbursement(n, 计划拨付金额=" 100 "))  # the same, as normalised
+        if n % 4 == 0:
+            rows.append(disbursement(n, 实际拨付金额="81"))
+    outcome = validate_table("fund_disbursements", rows, max_bad_share=1)
+    conflicting = {n for n in range(1, 401) if n % 4 == 0}
+    assert {q.key for q in outcome.quarantined} == {
+        f"2025-150203-47-01-{n:06d}|2025-02" for n in conflicting}
+    assert {tuple(q.reasons) for q in outcome.quarantined} == {(SNAPSHOT_CONFLICT,)}
+    assert len(outcome.quarantined) == sum(3 if n % 3 == 0 else 2 for n in conflicting)
+    assert len(outcome.good) == 400 - len(conflicting)
+    assert_accounted(outcome)
+
+
 def test_changes_are_recorded_for_good_rows_with_their_key():
     record = project(1, contract_amount="1,250,000", started_on="2025/2/1")
     outcome = validate_table("projects", [record])

@@ -53,6 +53,8 @@ def _instant(text: str | None) -> int | None:
 
 
 _SALT = "\x00"
+# Shares of the keys a pull is settled in, by the low bits of a key's hash.
+_BUCKETS = 16
 
 
 def _known(values: list, n: int) -> np.ndarray:
@@ -103,7 +105,8 @@ class Versions:
         self._keys.append(np.stack([np.fromiter(map(hash, spelt), np.int64, n),
                                     np.fromiter(map(hash, map(_SALT.__add__, spelt)),
                                                 np.int64, n)], axis=1))
-        self._instants.append(np.array([t or 0 for t in instants], dtype=np.int64))
+        if self.latest_wins:
+            self._instants.append(np.array([t or 0 for t in instants], dtype=np.int64))
         heads = "".join(map(operator.itemgetter(slice(0, 16)), payload_hashes))
         self._contents.append(np.frombuffer(bytes.fromhex(heads), dtype=">u8").astype(np.uint64))
         self._orderable.append(orderable)
@@ -121,38 +124,25 @@ class Versions:
         # long, so each is made once, in the narrowest type, and let go early.
         positions = np.flatnonzero(_joined(self._orderable)).astype(np.int32)
         keys = _joined(self._keys, positions)
-        instants = _joined(self._instants, positions)
+        instants = _joined(self._instants, positions) if self.latest_wins else None
         contents = _joined(self._contents, positions)
-        # Grouped by key; in a group the latest first, then in pull order.
-        order = np.lexsort((positions, -instants, keys[:, 1], keys[:, 0]))
-        starts = np.ones(len(order), dtype=bool)
-        for half in (0, 1):
-            part = keys[order, half]
-            starts[1:] &= part[1:] == part[:-1]
-            del part
-        starts[1:] = ~starts[1:]
-        del keys
-        positions, instants, contents = positions[order], instants[order], contents[order]
-        del order
-        group = np.cumsum(starts, dtype=np.int32) - 1
-        firsts = np.flatnonzero(starts)
-        kept[positions[firsts]] = True
-        superseded = len(positions) - len(firsts)
+        # Sorted a share of the keys at a time (all versions of a key share its
+        # bucket), so the sort's own arrays stay a share of the pull's.
+        bucket = (keys[:, 0] & (_BUCKETS - 1)).astype(np.uint8)
+        superseded, doubtful = 0, []
+        for share in range(_BUCKETS):
+            rows = np.flatnonzero(bucket == share)
+            found, runs = self._settle_share(
+                positions[rows], keys[rows], None if instants is None else instants[rows],
+                contents[rows], kept)
+            superseded += found
+            doubtful.extend(runs)
+        del bucket, keys, instants, contents, positions
         rejected = dict(self._unorderable)
-        # A group's candidates: every version (snapshot) or those at its latest
-        # instant (latest wins). Payloads that differ may still normalise alike,
-        # so only those groups are compared on content.
-        candidate = (instants == instants[firsts][group] if self.latest_wins
-                     else np.ones(len(positions), dtype=bool))
-        del instants
-        differs = candidate & (contents != contents[firsts][group])
-        doubtful = candidate & np.isin(group, np.unique(group[differs]))
         tied, conflicts = 0, []
-        if doubtful.any():
-            members = positions[doubtful]
-            canonical = canonical_rows(members.tolist())
-            bounds = np.nonzero(np.diff(group[doubtful]))[0] + 1
-            for run in (part.tolist() for part in np.split(members, bounds)):
+        if doubtful:
+            canonical = canonical_rows([p for run in doubtful for p in run])
+            for run in doubtful:
                 texts = [canonical[p] for p in run]
                 if len(set(texts)) == 1:
                     continue
@@ -167,3 +157,36 @@ class Versions:
         for run in sorted(conflicts):
             rejected.update((p, [SNAPSHOT_CONFLICT]) for p in run)
         return Deduped(kept, superseded, rejected, tied)
+
+    @staticmethod
+    def _settle_share(positions: np.ndarray, keys: np.ndarray, instants: np.ndarray | None,
+                      contents: np.ndarray, kept: np.ndarray) -> tuple[int, list[list[int]]]:
+        """Keeps the first version of each key of a share in `kept`; returns how
+        many were superseded and the runs of versions (positions, the kept one
+        first) whose content must be compared. `instants`: None for a snapshot,
+        where every version of a key is a candidate."""
+        # Grouped by key; in a group the latest first, then in pull order.
+        order = np.lexsort((positions, keys[:, 1], keys[:, 0]) if instants is None
+                           else (positions, -instants, keys[:, 1], keys[:, 0]))
+        starts = np.ones(len(order), dtype=bool)
+        for half in (0, 1):
+            part = keys[order, half]
+            starts[1:] &= part[1:] == part[:-1]
+        starts[1:] = ~starts[1:]
+        positions, contents = positions[order], contents[order]
+        latest = None if instants is None else instants[order]
+        group = np.cumsum(starts, dtype=np.int32) - 1
+        firsts = np.flatnonzero(starts)
+        kept[positions[firsts]] = True
+        # A group's candidates: every version (snapshot) or those at its latest
+        # instant (latest wins). Payloads that differ may still normalise alike,
+        # so only those groups are compared on content.
+        candidate = (np.ones(len(positions), dtype=bool) if latest is None
+                     else latest == latest[firsts][group])
+        differs = candidate & (contents != contents[firsts][group])
+        doubtful = candidate & np.isin(group, np.unique(group[differs]))
+        if not doubtful.any():
+            return len(positions) - len(firsts), []
+        bounds = np.nonzero(np.diff(group[doubtful]))[0] + 1
+        return (len(positions) - len(firsts),
+                [part.tolist() for part in np.split(positions[doubtful], bounds)])
