@@ -120,7 +120,7 @@ def write_night_flags(conn, run_date, flags) -> None:
     order) as given: a test's own raised_on and place, no lifecycle."""
     from wageguard.rules.flag_versions import keep_night_flags, stage_night_flags
 
-    stage_night_flags(conn, flags)
+    stage_night_flags(conn, [flags])
     keep_night_flags(conn, run_date)
 
 

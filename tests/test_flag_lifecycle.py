@@ -35,7 +35,7 @@ def _tonight(conn, found: list[tuple], projects: list[tuple]) -> set[tuple]:
             "INSERT INTO night_project (run_date, project_id, payload_hash, name, "
             "district_code, active) VALUES (:d, :p, 'h', :n, :c, 1)"),
             {"d": D, "p": project, "n": name, "c": district})
-    stage_night_flags(conn, [(p, r, "yellow", D, "1", "{}", None, None) for p, r in found])
+    stage_night_flags(conn, [[(p, r, "yellow", D, "1", "{}", None, None) for p, r in found]])
     carry_lifecycle(conn, D)
     keep_night_flags(conn, D)
     rows = conn.execute(text(

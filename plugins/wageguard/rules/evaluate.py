@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterator
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
@@ -60,14 +61,26 @@ def evaluate_rules(
     """Replaces night D's flags; returns the count per rule. The rules find
     them; their lifecycle (raised_on carried over, the project's place) is
     sql/flags/lifecycle.sql."""
+    counts: dict[str, int] = {}
+    stage_night_flags(conn, _flags_by_rule(conn, run_date, bundle_day, rules, params, counts))
+    carry_lifecycle(conn, run_date)
+    keep_night_flags(conn, run_date)
+    return counts
+
+
+def _flags_by_rule(conn: Connection, run_date: dt.date, bundle_day: dt.date | None,
+                   rules: list[Rule], params: dict, counts: dict[str, int]
+                   ) -> Iterator[list[tuple]]:
+    """Each rule's flags as night_flag rows, one rule at a time, so a
+    province's flags are never held together; counts them per rule."""
     bound = bound_params(run_date, bundle_day, params)
-    counts = {}
-    flags = []
     for rule in rules:
         computed_with = rule.parameter_values(params)
         (sql,) = statements(read_sql(rule.sql))
         found = conn.execute(text(sql), used_params(sql, {**bound, **rule.bind})).mappings().all()
         counts[rule.code] = len(found)
+        log.info("%s (%s): %d flags", rule.code, rule.title, len(found))
+        flags = []
         for hit in found:
             detail = {k: _jsonable(v) for k, v in hit.items()
                       if k not in ("project_id", "base_severity")}
@@ -76,11 +89,8 @@ def evaluate_rules(
                 hit["project_id"], rule.code, hit["base_severity"], run_date, rule.version,
                 json.dumps(detail, ensure_ascii=False, sort_keys=True), None, None,
             ))
-        log.info("%s (%s): %d flags", rule.code, rule.title, len(found))
-    stage_night_flags(conn, flags)
-    carry_lifecycle(conn, run_date)
-    keep_night_flags(conn, run_date)
-    return counts
+        del found
+        yield flags
 
 
 def carry_lifecycle(conn: Connection, run_date: dt.date) -> None:

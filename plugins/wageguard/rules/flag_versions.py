@@ -23,12 +23,15 @@ FLAG_COLUMNS = ("project_id", "rule", "base_severity", "raised_on", "rule_versio
                 "district_code", "project_name")
 
 
-def stage_night_flags(conn: Connection, flags: Iterable[Sequence[object]]) -> None:
-    """Holds `flags`, rows in FLAG_COLUMNS order, in the transaction's
-    night_flag, for SQL to finish them (sql/flags/lifecycle.sql) before
-    keep_night_flags keeps them."""
+def stage_night_flags(conn: Connection, flags: Iterable[Iterable[Sequence[object]]]) -> None:
+    """Holds `flags`, batches of rows in FLAG_COLUMNS order, in the
+    transaction's night_flag, for SQL to finish them (sql/flags/lifecycle.sql)
+    before keep_night_flags keeps them. A batch is written before the next is
+    taken, so a batch may be found by a query: on PostgreSQL none may run while
+    a batch is copied in."""
     run_file(conn, "flags/night_flag.sql")
-    write_rows(conn, "night_flag", FLAG_COLUMNS, flags, may_exist=False)
+    for batch in flags:
+        write_rows(conn, "night_flag", FLAG_COLUMNS, batch, may_exist=False)
 
 
 def keep_night_flags(conn: Connection, run_date: dt.date) -> None:
