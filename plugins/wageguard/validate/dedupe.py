@@ -2,9 +2,10 @@
 the latest `updated_at` per key. Dev-reform snapshots carry no `updated_at`,
 so there a key seen twice with different content cannot be settled at all.
 
-A pull is indexed chunk by chunk in compact arrays (per record a 128-bit hash of
-its key, its instant and the head of its payload hash: 32 bytes), so a province's
-pull is deduplicated without holding its records. Versions of one key at one
+A pull is indexed chunk by chunk in compact arrays (per record its position, a
+128-bit hash of its key, the head of its payload hash and, where the latest
+wins, its instant: 28 or 36 bytes), so a province's pull is deduplicated
+without holding its records. Versions of one key at one
 instant with different payloads are rare; only those are compared on their
 normalised content, when the pull is settled."""
 
@@ -55,18 +56,12 @@ def _instant(text: str | None) -> int | None:
 _SALT = "\x00"
 # Shares of the keys a pull is settled in, by the low bits of a key's hash.
 _BUCKETS = 16
+_Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
 
 
 def _known(values: list, n: int) -> np.ndarray:
     """Which of the values are not null."""
     return np.fromiter(map(operator.is_not, values, repeat(None)), dtype=bool, count=n)
-
-
-def _joined(parts: list[np.ndarray], rows: np.ndarray | None = None) -> np.ndarray:
-    """The chunks' arrays as one (then the chunks are let go), at `rows` only."""
-    whole = np.concatenate(parts)
-    parts.clear()
-    return whole if rows is None or len(rows) == len(whole) else whole[rows]
 
 
 class Versions:
@@ -77,10 +72,9 @@ class Versions:
         self.table = table
         self.latest_wins = "updated_at" in table.columns
         self.count = 0
-        self._keys: list[np.ndarray] = []
-        self._instants: list[np.ndarray] = []
-        self._contents: list[np.ndarray] = []
-        self._orderable: list[np.ndarray] = []
+        # Per share of the keys, each chunk's orderable records: (positions,
+        # keys, contents, instants or None).
+        self._shares: list[list[_Part]] = [[] for _ in range(_BUCKETS)]
         self._unorderable: dict[int, list[str]] = {}
 
     def add(self, columns: dict[str, list], payload_hashes: list[str]) -> None:
@@ -102,14 +96,25 @@ class Versions:
         # keeps once taken: it differs from process to process, and the index
         # lives and dies in this one. An unorderable record's is never read.
         spelt = keys if known_key.all() else [key or "" for key in keys]
-        self._keys.append(np.stack([np.fromiter(map(hash, spelt), np.int64, n),
-                                    np.fromiter(map(hash, map(_SALT.__add__, spelt)),
-                                                np.int64, n)], axis=1))
-        if self.latest_wins:
-            self._instants.append(np.array([t or 0 for t in instants], dtype=np.int64))
+        hashed = np.stack([np.fromiter(map(hash, spelt), np.int64, n),
+                           np.fromiter(map(hash, map(_SALT.__add__, spelt)), np.int64, n)],
+                          axis=1)
         heads = "".join(map(operator.itemgetter(slice(0, 16)), payload_hashes))
-        self._contents.append(np.frombuffer(bytes.fromhex(heads), dtype=">u8").astype(np.uint64))
-        self._orderable.append(orderable)
+        contents = np.frombuffer(bytes.fromhex(heads), dtype=">u8").astype(np.uint64)
+        times = (np.array([t or 0 for t in instants], dtype=np.int64) if self.latest_wins
+                 else None)
+        positions = np.arange(self.count, self.count + n, dtype=np.int32)
+        if not orderable.all():
+            positions, hashed, contents = (positions[orderable], hashed[orderable],
+                                           contents[orderable])
+            times = None if times is None else times[orderable]
+        # All versions of a key fall in one share: a pull is settled a share at
+        # a time, so settling adds a share's arrays to the index, not a pull's.
+        share = hashed[:, 0] & (_BUCKETS - 1)
+        for index, held in enumerate(self._shares):
+            rows = share == index
+            held.append((positions[rows], hashed[rows], contents[rows],
+                         None if times is None else times[rows]))
         self.count += n
 
     def settle(self, canonical_rows: Callable[[list[int]], dict[int, str]]) -> Deduped:
@@ -120,24 +125,19 @@ class Versions:
         kept = np.zeros(n, dtype=bool)
         if n == 0:
             return Deduped(kept, 0, {}, 0)
-        # A province's pull is millions of records: every array here is n
-        # long, so each is made once, in the narrowest type, and let go early.
-        positions = np.flatnonzero(_joined(self._orderable)).astype(np.int32)
-        keys = _joined(self._keys, positions)
-        instants = _joined(self._instants, positions) if self.latest_wins else None
-        contents = _joined(self._contents, positions)
-        # Sorted a share of the keys at a time (all versions of a key share its
-        # bucket), so the sort's own arrays stay a share of the pull's.
-        bucket = (keys[:, 0] & (_BUCKETS - 1)).astype(np.uint8)
         superseded, doubtful = 0, []
-        for share in range(_BUCKETS):
-            rows = np.flatnonzero(bucket == share)
+        for index, parts in enumerate(self._shares):
+            self._shares[index] = []
+            if not parts:
+                continue
+            positions, keys, contents, instants = zip(*parts, strict=True)
+            del parts
             found, runs = self._settle_share(
-                positions[rows], keys[rows], None if instants is None else instants[rows],
-                contents[rows], kept)
+                np.concatenate(positions), np.concatenate(keys), np.concatenate(contents),
+                None if instants[0] is None else np.concatenate(instants), kept)
+            del positions, keys, contents, instants
             superseded += found
             doubtful.extend(runs)
-        del bucket, keys, instants, contents, positions
         rejected = dict(self._unorderable)
         tied, conflicts = 0, []
         if doubtful:
@@ -159,8 +159,9 @@ class Versions:
         return Deduped(kept, superseded, rejected, tied)
 
     @staticmethod
-    def _settle_share(positions: np.ndarray, keys: np.ndarray, instants: np.ndarray | None,
-                      contents: np.ndarray, kept: np.ndarray) -> tuple[int, list[list[int]]]:
+    def _settle_share(positions: np.ndarray, keys: np.ndarray, contents: np.ndarray,
+                      instants: np.ndarray | None, kept: np.ndarray
+                      ) -> tuple[int, list[list[int]]]:
         """Keeps the first version of each key of a share in `kept`; returns how
         many were superseded and the runs of versions (positions, the kept one
         first) whose content must be compared. `instants`: None for a snapshot,
