@@ -23,6 +23,7 @@ import itertools
 import math
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,14 +221,19 @@ class DistrictLists:
     def _write(self, figures: Figures, listed: list[OpenFlag]) -> None:
         district = figures.area_code
         rules, params = self._night.rules, self._night.params
-        rows = [_values(n, f, rules[f.rule], params, figures.area_name)
-                for n, f in enumerate(listed, start=1)]
-        write_csv(self._folder / f"{district}.csv", CSV_HEADER, [_csv_row(r) for r in rows],
+
+        def rows() -> Iterator[dict[str, Any]]:
+            # Made again for each file rather than held: a district of a large
+            # province lists thousands of flags.
+            return (_values(n, f, rules[f.rule], params, figures.area_name)
+                    for n, f in enumerate(listed, start=1))
+
+        write_csv(self._folder / f"{district}.csv", CSV_HEADER, map(_csv_row, rows()),
                   bom=True, for_spreadsheets=True)
         _workbook(self._folder / f"{district}.xlsx", self._night, self._summary, figures,
-                  listed, rows, self._resolved[district],
+                  listed, rows(), self._resolved[district],
                   self._trends.get(("district", district), []))
-        self._written[district] = len(rows)
+        self._written[district] = len(listed)
 
 
 @dataclass(frozen=True)
@@ -253,7 +259,8 @@ def _title(district: Figures, night: dt.date) -> str:
 
 
 def _workbook(path: Path, night: _Night, summary: Summary, district: Figures,
-              flags: list[OpenFlag], rows: list[dict[str, Any]], resolved: list[ResolvedFlag],
+              flags: list[OpenFlag], rows: Iterable[dict[str, Any]],
+              resolved: list[ResolvedFlag],
               trend: list[TrendNight]) -> None:
     import xlsxwriter  # the export task pays for it, not DAG parsing
 
@@ -416,7 +423,7 @@ def _trend_chart(book, title: str, summary, top: int, trend: list[TrendNight]) -
 
 
 def _flag_sheet(book, formats, title: str, run_date: dt.date, flags: list[OpenFlag],
-                rows: list[dict[str, Any]]) -> None:
+                rows: Iterable[dict[str, Any]]) -> None:
     sheet = book.add_worksheet(FLAG_SHEET)
     _write_cells(sheet, 0, 0, HEADER, formats["head"])
     _fit_height(sheet, 0, [(column.header, column.width) for column in ON_SITE])
@@ -430,7 +437,7 @@ def _flag_sheet(book, formats, title: str, run_date: dt.date, flags: list[OpenFl
         sheet.set_column(col, col, column.width)
     # The header, and each row's project number and name, stay in sight.
     sheet.freeze_panes(1, HEADER.index("项目名称") + 1)
-    last = max(len(rows), 1)
+    last = max(len(flags), 1)
     _print_setup(sheet, title, landscape=True)
     sheet.print_area(0, 0, last, len(ON_SITE) - 1)
     sheet.repeat_rows(0)
