@@ -184,3 +184,19 @@ def test_a_project_out_of_scope_raises_nothing(conn):
     project(conn, "completed", status="completed")
     conn.execute(text("UPDATE night_project SET active = 0 WHERE project_id = 'completed'"))
     assert all("completed" not in flagged(conn, code) for code in RULES)
+
+
+def test_every_flag_is_kept_however_many_a_rule_finds(conn, monkeypatch):
+    """Flags are found and staged a batch at a time: a rule that finds more
+    than a batch has every flag kept, and counted."""
+    from wageguard.rules import evaluate
+
+    for n in range(5):
+        project(conn, f"P{n}")
+    monkeypatch.setattr(evaluate, "FLAG_BATCH", 2)
+    counts = evaluate.evaluate_rules(conn, D, BUNDLE, [RULES["WA1"], RULES["WA2"]],
+                                     load_params())
+    assert counts == {"WA1": 5, "WA2": 0}
+    kept = conn.execute(text("SELECT project_id, rule FROM flag_night WHERE run_date = :d"),
+                        {"d": D}).all()
+    assert sorted(kept) == [(f"P{n}", "WA1") for n in range(5)]

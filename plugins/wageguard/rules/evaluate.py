@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator
 from decimal import Decimal
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from wageguard.db.sqlfiles import read_sql, run_file, statements, used_params
 from wageguard.rules.catalogue import Rule
@@ -23,6 +23,8 @@ from wageguard.sources.rest_feeds import closed_months
 from wageguard.warehouse.night import previous_night
 
 log = logging.getLogger(__name__)
+# Flags found and staged at a time.
+FLAG_BATCH = 10_000
 
 
 def bound_params(run_date: dt.date, bundle_day: dt.date | None, params: dict) -> dict:
@@ -71,26 +73,28 @@ def evaluate_rules(
 def _flags_by_rule(conn: Connection, run_date: dt.date, bundle_day: dt.date | None,
                    rules: list[Rule], params: dict, counts: dict[str, int]
                    ) -> Iterator[list[tuple]]:
-    """Each rule's flags as night_flag rows, one rule at a time, so a
-    province's flags are never held together; counts them per rule."""
+    """Each rule's flags as night_flag rows, FLAG_BATCH at a time, so a
+    province's flags are never held together; counts them per rule. A rule's
+    result is the driver's ordinary one, whole on the client before the first
+    batch is written (PostgreSQL copies no rows while a query is being read)."""
     bound = bound_params(run_date, bundle_day, params)
     for rule in rules:
         computed_with = rule.parameter_values(params)
         (sql,) = statements(read_sql(rule.sql))
-        found = conn.execute(text(sql), used_params(sql, {**bound, **rule.bind})).mappings().all()
-        counts[rule.code] = len(found)
-        log.info("%s (%s): %d flags", rule.code, rule.title, len(found))
-        flags = []
-        for hit in found:
-            detail = {k: _jsonable(v) for k, v in hit.items()
-                      if k not in ("project_id", "base_severity")}
-            detail["params"] = computed_with
-            flags.append((
-                hit["project_id"], rule.code, hit["base_severity"], run_date, rule.version,
-                json.dumps(detail, ensure_ascii=False, sort_keys=True), None, None,
-            ))
-        del found
-        yield flags
+        found = conn.execute(text(sql), used_params(sql, {**bound, **rule.bind})).mappings()
+        counts[rule.code] = 0
+        while hits := found.fetchmany(FLAG_BATCH):
+            counts[rule.code] += len(hits)
+            yield [(hit["project_id"], rule.code, hit["base_severity"], run_date, rule.version,
+                    _detail(hit, computed_with), None, None) for hit in hits]
+        log.info("%s (%s): %d flags", rule.code, rule.title, counts[rule.code])
+
+
+def _detail(hit: RowMapping, computed_with: dict) -> str:
+    """What the rule found beside the flag, and the parameters it used."""
+    detail = {k: _jsonable(v) for k, v in hit.items() if k not in ("project_id", "base_severity")}
+    detail["params"] = computed_with
+    return json.dumps(detail, ensure_ascii=False, sort_keys=True)
 
 
 def carry_lifecycle(conn: Connection, run_date: dt.date) -> None:
