@@ -169,31 +169,32 @@ KEPT = valid_code("91150200MA0KEPT01")
 UNREGISTERED = valid_code("91150300MA0NEW001")
 
 
+ENTRIES = [
+    RegisterEntry(EARLY, "包头钢铁建设有限责任公司", (), "150200000000001"),
+    RegisterEntry(
+        LUCHENG,
+        "包头市鹿城建设（集团）有限公司",
+        ("包头市鹿城建筑有限公司",),
+        "150203000012345",
+    ),
+    # Xinghe now carries the name Hongshan gave up: the name is ambiguous.
+    RegisterEntry(XINGHE, "内蒙古兴和建工有限公司", ("内蒙古红山建筑有限公司",), None),
+    RegisterEntry(HONGSHAN, "内蒙古红山建筑有限公司", (), None),
+    # Two companies in different cities with the same name.
+    RegisterEntry(TWIN_A, "鑫盛建筑劳务有限公司", (), None),
+    RegisterEntry(TWIN_B, "鑫盛建筑劳务有限公司", (), None),
+    # One 注册号 carried by two entries (a split, or an office's typo).
+    RegisterEntry(SHARED_A, "包头甲建设有限公司", (), "150200000099999"),
+    RegisterEntry(SHARED_B, "包头乙建设有限公司", (), "150200000099999"),
+    # Changed its name and then changed it back.
+    RegisterEntry(KEPT, "包头恒久建设有限公司", ("包头恒久建设有限公司",), None),
+    RegisterEntry("", "无代码建设有限公司", (), None),
+]
+
+
 @pytest.fixture(scope="module")
 def register():
-    return Register(
-        [
-            RegisterEntry(EARLY, "包头钢铁建设有限责任公司", (), "150200000000001"),
-            RegisterEntry(
-                LUCHENG,
-                "包头市鹿城建设（集团）有限公司",
-                ("包头市鹿城建筑有限公司",),
-                "150203000012345",
-            ),
-            # Xinghe now carries the name Hongshan gave up: the name is ambiguous.
-            RegisterEntry(XINGHE, "内蒙古兴和建工有限公司", ("内蒙古红山建筑有限公司",), None),
-            RegisterEntry(HONGSHAN, "内蒙古红山建筑有限公司", (), None),
-            # Two companies in different cities with the same name.
-            RegisterEntry(TWIN_A, "鑫盛建筑劳务有限公司", (), None),
-            RegisterEntry(TWIN_B, "鑫盛建筑劳务有限公司", (), None),
-            # One 注册号 carried by two entries (a split, or an office's typo).
-            RegisterEntry(SHARED_A, "包头甲建设有限公司", (), "150200000099999"),
-            RegisterEntry(SHARED_B, "包头乙建设有限公司", (), "150200000099999"),
-            # Changed its name and then changed it back.
-            RegisterEntry(KEPT, "包头恒久建设有限公司", ("包头恒久建设有限公司",), None),
-            RegisterEntry("", "无代码建设有限公司", (), None),
-        ]
-    )
+    return Register(ENTRIES)
 
 
 def test_register_code_resolves_even_when_it_fails_the_checksum(register):
@@ -326,6 +327,17 @@ def test_name_that_is_current_and_former_of_one_company_resolves(register):
     r = register.resolve("包头恒久建设有限公司", None)
     assert (r.credit_code, r.status, r.method) == (KEPT, "resolved", "name")
     assert "current name" in r.detail
+
+
+def test_a_name_resolves_alike_whatever_order_the_register_lists_companies_in(register):
+    """A name's companies are indexed as entries come: a name first seen as
+    one company's current name, then another's, or a former name first, ends
+    the same."""
+    names = ["内蒙古红山建筑有限公司", "鑫盛建筑劳务有限公司", "包头恒久建设有限公司",
+             "包头市鹿城建筑有限公司", "包头钢铁建设有限责任公司"]
+    backward = Register(reversed(ENTRIES))
+    for name in names:
+        assert backward.resolve(name, None) == register.resolve(name, None), name
 
 
 def test_unknown_name_without_code_is_absent(register):

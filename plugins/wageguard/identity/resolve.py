@@ -40,7 +40,11 @@ class Register:
     def __init__(self, entries: Iterable[RegisterEntry]) -> None:
         self._current_name: dict[str, str] = {}
         self._codes_by_legacy: dict[str, set[str]] = {}
-        # normalised name -> {credit code: "current" | "former"}
+        # A normalised name that is the current name of one company and no
+        # other's name -> its credit code: nearly every name, kept without a
+        # dict of its own (a province's register is a hundred thousand names).
+        self._one_current: dict[str, str] = {}
+        # Every other name -> {credit code: "current" | "former"}.
         self._codes_by_name: dict[str, dict[str, str]] = {}
         for entry in entries:
             code = normalise_credit_code(entry.credit_code)
@@ -60,7 +64,17 @@ class Register:
         key = normalise_name(name)
         if key is None:
             return
-        kinds = self._codes_by_name.setdefault(key, {})
+        kinds = self._codes_by_name.get(key)
+        if kinds is None:
+            only = self._one_current.get(key)
+            if only == code:
+                return  # still its current name, whatever else it was
+            if only is None and kind == "current":
+                self._one_current[key] = code
+                return
+            kinds = self._codes_by_name[key] = {}
+            if only is not None:
+                kinds[self._one_current.pop(key)] = "current"
         # A company that kept its old name as its current one is still one company, and
         # "current name" is the clearer thing to report.
         if kinds.get(code) != "current":
@@ -114,7 +128,8 @@ class Register:
         key = normalise_name(name)
         if key is None:
             return Resolution(None, "absent", None, f"{why}; no name to match")
-        matches = self._codes_by_name.get(key)
+        only = self._one_current.get(key)
+        matches = {only: "current"} if only is not None else self._codes_by_name.get(key)
         if not matches:
             return Resolution(
                 None,
