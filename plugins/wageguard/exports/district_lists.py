@@ -173,7 +173,7 @@ class DistrictLists:
 
     def __init__(self, folder: Path, view: NightView, summary: Summary,
                  resolved: list[ResolvedFlag], trends: Trends, rules: dict[str, Rule],
-                 params: dict):
+                 params: dict) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self._folder = folder
         self._districts: dict[str | None, Figures] = {

@@ -127,7 +127,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[Extracted]
         overdue_red = OverdueRed()
         # One pass over the night's flags writes flags.csv, each district's
         # list as its flags end, and gathers what the board lists.
-        flags = write_flags_csv(folder / "flags.csv", _passing(
+        flag_count = write_flags_csv(folder / "flags.csv", _passing(
             open_flags(conn, run_date, previous, params, view.bundle_day),
             district_lists.add, overdue_red.add))
         lists = district_lists.close()
@@ -162,6 +162,6 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[Extracted]
         report["stage_seconds"] = stage_timings(conn, run_date)
         write_run_report(folder / "run_report.json", report)
     log.info("night %s published to %s: %d flags %s", run_date, root / run_date.isoformat(),
-             flags, counted["flags_per_rule"])
-    return {"folder": str(root / run_date.isoformat()), "flags": flags,
+             flag_count, counted["flags_per_rule"])
+    return {"folder": str(root / run_date.isoformat()), "flags": flag_count,
             "flags_per_rule": counted["flags_per_rule"], "blacklist": blacklist}
