@@ -39,7 +39,7 @@ _COMPILED = msgspec.json.Encoder(order="sorted")
 _FLOAT_PROBE = msgspec.msgpack.Encoder()
 _FLOAT64 = b"\xcb"
 _LANDING_COLUMNS = ("batch_id", "ordinal", "payload_hash")
-_PAYLOAD_COLUMNS = ("payload_hash", "source_table", "batch_id", "ordinal", "payload")
+_PAYLOAD_COLUMNS = ("payload_hash", "batch_id", "ordinal", "payload")
 # Records hashed and looked up against the held payloads at a time.
 _LOOKUP = 2000
 
@@ -109,14 +109,14 @@ def land(
             # Asked before the chunk is written: PostgreSQL takes no query mid-COPY.
             owners = _owners(conn, sorted(set(hashes)))
             landing: list[tuple[str, int, str]] = []
-            new: dict[str, tuple[str, str, str, int, str]] = {}
+            new: dict[str, tuple[str, str, int, str]] = {}
             adopted: dict[str, int] = {}
             for ordinal, digest, payload in zip(range(pulled, pulled + len(chunk)), hashes,
                                                 payloads, strict=True):
                 owner = owners.get(digest)
                 if owner is None:
                     if digest not in new:
-                        new[digest] = (digest, source_table, batch_id, ordinal, payload)
+                        new[digest] = (digest, batch_id, ordinal, payload)
                 elif owner[1]:  # brought by a loaded pull
                     if not snapshot:
                         unchanged += 1
