@@ -127,6 +127,31 @@ def test_the_newest_complete_bundle_is_used_from_a_folder_or_http(world, tmp_pat
     assert len(from_folder.rows["investment_projects"]) == len(world.investment_projects)
 
 
+def test_a_bundle_csv_is_read_as_dict_reader_reads_it_blank_lines_and_ragged_rows_too(
+        monkeypatch):
+    import csv
+    import io
+    import tempfile
+
+    from wageguard.sources.devreform import BundleFile
+
+    text = ('项目代码,项目名称,金额\r\n'
+            'A1,"多行\r\n名称",10\r\n'
+            '\r\n'
+            'A2,短行\r\n'
+            'A3,长行,30,多余,又多\r\n'
+            'A4,"含,逗号",40\r\n')
+    raw = text.encode("gb18030")
+    monkeypatch.setattr(BundleFile, "PAGE", 2)  # several spool pages
+    with tempfile.TemporaryFile() as copy:
+        copy.write(raw)
+        parsed = BundleFile(copy, "gb18030")
+    expected = list(csv.DictReader(io.StringIO(raw.decode("gb18030"), newline="")))
+    assert len(parsed) == len(expected) == 4
+    assert list(parsed) == list(parsed) == expected
+    assert expected[1]["金额"] is None and expected[2][None] == ["多余", "又多"]
+
+
 def test_a_corrupt_bundle_is_skipped_for_an_older_complete_one(world, tmp_path):
     from wageguard_dev.demo.exchange import write_exchange
 

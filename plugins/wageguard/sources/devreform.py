@@ -22,6 +22,7 @@ from typing import IO
 
 from wageguard.sources.config import SourceConfig
 from wageguard.sources.http_session import RedirectRefusedError, retrying_session
+from wageguard.sources.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +44,41 @@ class Bundle:
 
 class BundleFile:
     """One verified CSV of a bundle: its rows, keyed by the Chinese headers,
-    read from the copy that was hashed; iterable (again) and sized."""
+    as csv.DictReader gives them; iterable (again) and sized. The CSV is
+    parsed once, from the copy that was hashed, into a spool: counting its
+    rows against the manifest and landing them read that one parse."""
 
     BLOCK = 1 << 20  # bytes read or received at a time
+    PAGE = 10_000  # rows a spool page holds
 
     def __init__(self, copy, encoding: str):
-        self._copy, self._encoding = copy, encoding
-        # Counted as DictReader reads: rows after the header, blank lines skipped.
-        lines = self._read(csv.reader)
-        next(lines, None)
-        self._rows = sum(1 for row in lines if row)
+        copy.seek(0)
+        with io.TextIOWrapper(copy, encoding=encoding, newline="") as text:
+            rows = csv.reader(text)
+            self._header = next(rows, [])
+            self._spool = Spool()
+            page: list[list[str]] = []
+            for row in rows:
+                if row:  # DictReader skips blank lines
+                    page.append(row)
+                    if len(page) == self.PAGE:
+                        self._spool.add(page)
+                        page = []
+            self._spool.add(page)
 
     def __len__(self) -> int:
-        return self._rows
+        return len(self._spool)
 
     def __iter__(self) -> Iterator[dict]:
-        return self._read(csv.DictReader)
-
-    def _read(self, reader) -> Iterator:
-        self._copy.seek(0)
-        text = io.TextIOWrapper(self._copy, encoding=self._encoding, newline="")
-        try:
-            yield from reader(text)
-        finally:
-            text.detach()  # the copy stays open for the next reading
+        header, width = self._header, len(self._header)
+        for row in self._spool:
+            record: dict[str | None, object] = dict(zip(header, row, strict=False))
+            # What DictReader makes of a row that is not the header's width.
+            if len(row) > width:
+                record[None] = row[width:]
+            elif len(row) < width:
+                record.update(dict.fromkeys(header[len(row):]))
+            yield record
 
 
 class _Reader:
@@ -92,7 +104,7 @@ class _Reader:
         blocks = self._blocks(relative)
         if blocks is None:
             return None
-        copy = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the bundle
+        copy = tempfile.TemporaryFile()  # noqa: SIM115 - lives until its CSV is parsed
         digest = hashlib.sha256()
         for block in blocks:
             digest.update(block)
