@@ -87,3 +87,14 @@ def test_the_connection_wins_then_the_url_then_the_embedded_file(no_setting, tmp
     assert warehouse_url() == f"sqlite:///{tmp_path / 'w.db'}"
     no_setting.setenv(CONNECTION_ENV, _airflow_forms(PG_URL, {})["uri"])
     assert make_url(warehouse_url()).database == make_url(PG_URL).database
+
+
+def test_an_sqlite_too_old_for_the_schema_is_refused_saying_what_to_do(monkeypatch, tmp_path):
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(RuntimeError, match=r"needs SQLite 3\.35 or later; this Python's sqlite3 "
+                                           r"module has SQLite 3\.31\.1.*WAGEGUARD_WAREHOUSE_URL"):
+        make_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")
+    assert not (tmp_path / "warehouse.db").exists(), "refused before the file is made"

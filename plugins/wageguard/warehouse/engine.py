@@ -27,6 +27,10 @@ _NOT_LIBPQ = frozenset({
     "aws_conn_id", "sqlalchemy_scheme", "sqlalchemy_query", "azure_conn_id",
 })
 
+# The oldest SQLite the schema runs on: revision 0020 drops a column
+# (ALTER TABLE ... DROP COLUMN came with 3.35).
+SQLITE_AT_LEAST = (3, 35)
+
 # Python 3.12 deprecates sqlite3's implicit date adapter; dates must reach
 # SQLite as ISO text so that they compare with the stored ISO text.
 sqlite3.register_adapter(dt.date, dt.date.isoformat)
@@ -97,6 +101,7 @@ def warehouse_url() -> str:
 def make_engine(url: str | None = None) -> Engine:
     url = url or warehouse_url()
     if url.startswith("sqlite"):
+        _refuse_old_sqlite()
         engine = create_engine(url, connect_args={"timeout": 60})
 
         @event.listens_for(engine, "connect")
@@ -120,6 +125,17 @@ def make_engine(url: str | None = None) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _refuse_old_sqlite() -> None:
+    """Before any migration starts, rather than halfway with SQLite's own
+    syntax error."""
+    if sqlite3.sqlite_version_info < SQLITE_AT_LEAST:
+        raise RuntimeError(
+            f"the embedded warehouse needs SQLite {'.'.join(map(str, SQLITE_AT_LEAST))} or "
+            f"later; this Python's sqlite3 module has SQLite {sqlite3.sqlite_version}. Run "
+            f"wageguard on a Python built with a newer SQLite (the Airflow image has one), "
+            f"or set {DEFAULT_URL_ENV} to a PostgreSQL warehouse.")
 
 
 def describe(engine: Engine) -> str:
