@@ -144,6 +144,23 @@ def test_listing_status_follows_the_disposition_in_force_on_the_occurrence(engin
     ]
 
 
+def test_an_overdue_red_flag_is_one_the_lists_show_overdue_and_red(engine):
+    long_ago = days_before(30)
+    given(engine, "flag_night",
+          flag("P1", "WA1", long_ago, "red"),
+          flag("P2", "WA1", long_ago, "orange"),  # escalated to red
+          flag("P3", "WA2", long_ago, "yellow"),  # escalated to orange only
+          flag("P4", "WA1", days_before(3), "red"),  # red, not overdue
+          flag("P5", "WA1", long_ago, "red"),
+          flag("P6", "WA1", long_ago, "red"))
+    given(engine, "disposition",
+          disposition("P5", "WA1", long_ago, "exempted", until=D),
+          disposition("P6", "WA1", long_ago, "false_positive"))
+    found = dict(rows_of(engine, "open_flags", ("project_id", "overdue_red"), run_date=D,
+                         previous_night=None, **ESCALATION))
+    assert found == {"P1": 1, "P2": 1, "P3": 0, "P4": 0, "P5": 0, "P6": 0}
+
+
 def test_the_parties_beside_each_flag_and_the_order_of_the_lists(engine):
     given(engine, "flag_night",
           flag("P1", "WA2", days_before(2), "yellow"),

@@ -281,7 +281,7 @@ def test_the_board_lists_the_first_overdue_red_flags_of_each_area(tmp_path):
 
     from wageguard.exports.dashboard import OVERDUE_RED_SHOWN, OverdueRed
 
-    red = [_flag(n, "WA1", "red", 30, overdue=True, district_code=district)
+    red = [_flag(n, "WA1", "red", 30, overdue=True, overdue_red=True, district_code=district)
            for n, district in zip(range(1, 3 * OVERDUE_RED_SHOWN + 1),
                                   ["150202", "150203", "150204"] * OVERDUE_RED_SHOWN,
                                   strict=True)]

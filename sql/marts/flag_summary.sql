@@ -9,8 +9,9 @@
 -- rule with open or resolved flags (a rule without a row counts zero):
 --   listed, red, orange, yellow    the flags on the lists (status open), and
 --                                  of them by severity after escalation;
---   new, overdue, overdue_red      of the listed flags: new since the previous
---                                  night, overdue, overdue and red;
+--   new, overdue                   of the listed flags: new since the previous
+--                                  night, overdue;
+--   overdue_red                    the overdue red flags (open_flags.sql);
 --   resolved                       the flags resolved since the previous night;
 --   flags, flags_new,              every open flag, listed or not, and of them
 --   flags_overdue, exempted,       the new, the overdue, the exempted and the
@@ -18,7 +19,7 @@
 -- Each flag's lifecycle and status is that of open_flags.sql, each resolved
 -- flag that of resolved_flags.sql.
 WITH flag AS (
-    SELECT district_code, rule, status, severity, overdue, new
+    SELECT district_code, rule, status, severity, overdue, new, overdue_red
     FROM {{ ref('open_flags') }} open_flag
 ),
 resolved AS (
@@ -32,9 +33,10 @@ area AS (
     SELECT 'province', '', NULL, NULL, district_code FROM resolved
 ),
 item AS (
-    SELECT district_code, rule, status, severity, overdue, new, 0 AS resolved FROM flag
+    SELECT district_code, rule, status, severity, overdue, new, overdue_red, 0 AS resolved
+    FROM flag
     UNION ALL
-    SELECT district_code, rule, NULL, NULL, 0, 0, 1 FROM resolved
+    SELECT district_code, rule, NULL, NULL, 0, 0, 0, 1 FROM resolved
 ),
 -- Every item counts under its own rule and under every rule together (''); an
 -- area without items still has its row for every rule.
@@ -42,7 +44,7 @@ rule_scope (every_rule) AS (SELECT 0 UNION ALL SELECT 1),
 scoped AS (
     SELECT a.area_kind, a.area_code, a.area_name, a.parent_code,
            CASE WHEN s.every_rule = 1 THEN '' ELSE i.rule END AS rule,
-           i.status, i.severity, i.overdue, i.new, i.resolved
+           i.status, i.severity, i.overdue, i.new, i.overdue_red, i.resolved
     FROM area a
     CROSS JOIN rule_scope s
     LEFT JOIN item i ON i.district_code = a.district_code
@@ -55,8 +57,7 @@ SELECT area_kind, area_code, area_name, parent_code, rule,
        SUM(CASE WHEN status = 'open' AND severity = 'yellow' THEN 1 ELSE 0 END) AS yellow,
        SUM(CASE WHEN status = 'open' AND new = 1 THEN 1 ELSE 0 END) AS new,
        SUM(CASE WHEN status = 'open' AND overdue = 1 THEN 1 ELSE 0 END) AS overdue,
-       SUM(CASE WHEN status = 'open' AND overdue = 1 AND severity = 'red' THEN 1 ELSE 0 END)
-           AS overdue_red,
+       SUM(CASE WHEN overdue_red = 1 THEN 1 ELSE 0 END) AS overdue_red,
        SUM(CASE WHEN resolved = 1 THEN 1 ELSE 0 END) AS resolved,
        SUM(CASE WHEN status IS NOT NULL THEN 1 ELSE 0 END) AS flags,
        SUM(CASE WHEN status IS NOT NULL AND new = 1 THEN 1 ELSE 0 END) AS flags_new,

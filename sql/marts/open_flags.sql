@@ -13,6 +13,8 @@
 --                  force on this occurrence (project_id, rule, raised_on), the
 --                  latest recorded: open (none, or verified), exempted (through
 --                  its until day, open again after it) or false_positive;
+--   overdue_red    1 when the lists show it (status open), overdue and red:
+--                  the flags the board lists first, else 0;
 --   list_order     the order of the inspectors' lists: overdue red first, then
 --                  by severity, the longest open first;
 -- and beside them what the lists show: the district and project name the flag
@@ -69,29 +71,35 @@ in_force AS (
     WHERE d.seq = (SELECT MAX(l.seq) FROM disposition l
                    WHERE l.project_id = d.project_id AND l.rule = d.rule
                      AND l.raised_on = d.raised_on)
+),
+disposed AS (
+    SELECT e.project_id, e.rule, e.base_severity, e.severity, e.raised_on, e.days_open,
+           e.overdue, e.new, e.district_code, e.project_name,
+           c.name_as_typed AS contractor_name, c.credit_code AS contractor_credit_code,
+           b.name_as_typed AS builder_name, b.credit_code AS builder_credit_code,
+           e.rule_version,
+           CASE WHEN d.kind = 'false_positive' THEN 'false_positive'
+                WHEN d.kind = 'exempted' AND d.until >= :run_date THEN 'exempted'
+                ELSE 'open' END AS status,
+           COALESCE(d.kind, '') AS disposition,
+           d.until AS disposition_until,
+           d.reason AS disposition_reason,
+           d.inspector AS disposition_inspector
+    FROM escalated e
+    LEFT JOIN night_party c ON c.run_date = :run_date AND c.project_id = e.project_id
+         AND c.role = 'contractor'
+    LEFT JOIN night_party b ON b.run_date = :run_date AND b.project_id = e.project_id
+         AND b.role = 'builder'
+    LEFT JOIN in_force d ON d.project_id = e.project_id AND d.rule = e.rule
+         AND d.raised_on = e.raised_on
 )
-SELECT e.project_id, e.rule, e.base_severity, e.severity, e.raised_on, e.days_open,
-       e.overdue, e.new, e.district_code, e.project_name,
-       c.name_as_typed AS contractor_name, c.credit_code AS contractor_credit_code,
-       b.name_as_typed AS builder_name, b.credit_code AS builder_credit_code,
-       e.rule_version,
-       CASE WHEN d.kind = 'false_positive' THEN 'false_positive'
-            WHEN d.kind = 'exempted' AND d.until >= :run_date THEN 'exempted'
-            ELSE 'open' END AS status,
-       COALESCE(d.kind, '') AS disposition,
-       d.until AS disposition_until,
-       d.reason AS disposition_reason,
-       d.inspector AS disposition_inspector,
+SELECT disposed.*,
+       CASE WHEN status = 'open' AND overdue = 1 AND severity = 'red' THEN 1 ELSE 0 END
+           AS overdue_red,
        ROW_NUMBER() OVER (
-           ORDER BY e.overdue DESC,
-                    CASE e.severity WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END,
-                    e.days_open DESC, e.project_id, e.rule
+           ORDER BY overdue DESC,
+                    CASE severity WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END,
+                    days_open DESC, project_id, rule
        ) AS list_order
-FROM escalated e
-LEFT JOIN night_party c ON c.run_date = :run_date AND c.project_id = e.project_id
-     AND c.role = 'contractor'
-LEFT JOIN night_party b ON b.run_date = :run_date AND b.project_id = e.project_id
-     AND b.role = 'builder'
-LEFT JOIN in_force d ON d.project_id = e.project_id AND d.rule = e.rule
-     AND d.raised_on = e.raised_on
-ORDER BY e.district_code IS NULL, e.district_code, list_order
+FROM disposed
+ORDER BY district_code IS NULL, district_code, list_order

@@ -67,7 +67,7 @@ class OverdueRed:
         self._count: Counter[str] = Counter()
 
     def add(self, flag: OpenFlag) -> None:
-        if not (flag.listed and flag.overdue and flag.severity == "red"):
+        if not flag.overdue_red:
             return
         self._count[flag.district_code] += 1
         first = self._first[flag.district_code]

@@ -81,6 +81,7 @@ class OpenFlag:
     # What is wrong with the records the flag rests on, in inspectors' words
     # (专户开户银行为空): the record was used all the same.
     data_issues: tuple[str, ...] = ()
+    overdue_red: bool = False  # listed, overdue and red: the board lists it first
     list_order: int = 0  # its place on the inspectors' lists
 
     @property
@@ -185,6 +186,7 @@ def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,
             "raised_on": as_date(row["raised_on"]),
             "overdue": bool(row["overdue"]),
             "new": bool(row["new"]),
+            "overdue_red": bool(row["overdue_red"]),
             "disposition_until": as_date(row["disposition_until"]),
             "data_issues": issues.get((row["project_id"], row["rule"]), ()),
         })

@@ -33,7 +33,7 @@ from wageguard.exports.flag_list import (
     write_flags_csv,
 )
 from wageguard.exports.publish import night_folder, output_root
-from wageguard.handover import Extracted
+from wageguard.handover import Ingested
 from wageguard.rules.catalogue import Rule, load_rules
 from wageguard.rules.params import as_json, load_params
 from wageguard.validate.night_drift import drift_report
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _devreform_report(view: NightView, extracted: list[Extracted], stale_after: int) -> dict:
-    pull = next((e for e in extracted if e["feed"] == "devreform"), None)
+def _devreform_report(view: NightView, ingested: list[Ingested], stale_after: int) -> dict:
+    pull = next((e for e in ingested if e["feed"] == "devreform"), None)
     if view.bundle_day is None:
         why = (pull.get("error") if pull else None) or "no dev-reform bundle loaded"
         return {"bundle_day": None, "age_days": None, "stale": True,
@@ -106,7 +106,7 @@ def _run_report_flags(summary: Summary, rules: dict[str, Rule]) -> dict:
     }
 
 
-def write_night_outputs(eng: Engine, view: NightView, extracted: list[Extracted],
+def write_night_outputs(eng: Engine, view: NightView, ingested: list[Ingested],
                         lock_token: str, signing_key_pem: str | None = None) -> dict:
     """`lock_token`: the run's hold on the warehouse (warehouse/lock.py), ended
     by the transaction that publishes the night."""
@@ -114,7 +114,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[Extracted]
     rules = {r.code: r for r in load_rules()}
     root = output_root()
     run_date = view.run_date
-    batch_ids = [b for e in extracted for b in e.get("batch_ids", [])]
+    batch_ids = [b for e in ingested for b in e.get("batch_ids", [])]
     with (night_folder(root, run_date) as folder, eng.begin() as conn,
           DataDocs(conn, folder / "data_docs", batch_ids) as docs):
         previous = previous_night(conn, run_date)
@@ -144,7 +144,7 @@ def write_night_outputs(eng: Engine, view: NightView, extracted: list[Extracted]
             "rerun": view.rerun,
             "previous_night": previous.isoformat() if previous else None,
             "sources": source_counts(conn, run_date, view.knowledge_cutoff),
-            "devreform": _devreform_report(view, extracted,
+            "devreform": _devreform_report(view, ingested,
                                            params["devreform.stale_after_days"]),
             "drift": drift_report(conn, run_date, view.bundle_day, params),
             **counted,
