@@ -12,7 +12,7 @@ import inspect
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 from wageguard.alerts import task_defaults
-from wageguard.handover import BuiltNight, Extracted, Loaded
+from wageguard.handover import BuiltNight, Ingested
 from wageguard.plan import (
     CONNECTION_OF_SYSTEM,
     DAG_ID,
@@ -64,35 +64,29 @@ def wageguard_nightly():
 
     @stage(max_active_tis_per_dagrun=3, pool=SOURCE_POOL,
            map_index_template="{{ task.op_kwargs['feed'] }}")
-    def extract(feed: str, **context) -> Extracted:
+    def ingest_feed(feed: str, **context) -> Ingested:
         """Pulls one feed (a REST table of the housing or credit system, or the
-        dev-reform bundle) as its source holds it now and lands it as a new batch
-        of night D; each pull takes a slot of the source pool. A source down or
-        overloaded is retried; a refused redirect, credentials refused over plain
-        HTTP or a 401/403 fail the task at once: fix the connection the error
-        names. Without a complete dev-reform bundle the night goes on and GI1 is
-        not evaluated."""
+        dev-reform bundle) as its source holds it now, lands it as a new batch of
+        night D, then validates the batch against its table's suite and loads it
+        from the records as they landed: good records become versions, bad ones go
+        to quarantine with their reasons, and the log names the checks they failed
+        most. Each task takes a slot of the source pool.
+
+        A source down or overloaded is retried; a refused redirect, credentials
+        refused over plain HTTP or a 401/403 fail the task at once: fix the
+        connection the error names. A pull that looks broken as a whole (too large
+        a share quarantined, a field gone, a table empty) is rejected: nothing of
+        it is loaded and the task fails at once with the top reasons. Without a
+        complete dev-reform bundle the night goes on and GI1 is not evaluated."""
         from airflow.sdk import Connection
         from wageguard import pipeline
         from wageguard.sources.config import from_connection
-
-        conn = Connection.get(CONNECTION_OF_SYSTEM[SYSTEM_OF_FEED[feed]])
-        return pipeline.extract(feed, run_date_of(context), from_connection(conn))
-
-    @stage(map_index_template="{{ task.op_kwargs['extracted']['feed'] }}")
-    def validate_and_load(extracted: Extracted) -> list[Loaded]:
-        """Validates one feed's landed batches against their tables' suites and
-        loads them: good records become versions, bad ones go to quarantine with
-        their reasons, and the log names the checks they failed most. A pull that
-        looks broken as a whole (too large a share quarantined, a field gone, a
-        table empty) is rejected: nothing of it is loaded and the task fails at
-        once with the top reasons."""
-        from wageguard import pipeline
         from wageguard.task_errors import log_failed_checks
 
-        loaded = pipeline.validate_and_load(extracted["batch_ids"])
-        log_failed_checks(extracted["batch_ids"])
-        return loaded
+        conn = Connection.get(CONNECTION_OF_SYSTEM[SYSTEM_OF_FEED[feed]])
+        ingested = pipeline.ingest_feed(feed, run_date_of(context), from_connection(conn))
+        log_failed_checks(ingested["batch_ids"])
+        return ingested
 
     @stage()
     def build_night(**context) -> BuiltNight:
@@ -126,7 +120,7 @@ def wageguard_nightly():
         return pipeline.ingest_dispositions(run_date_of(context))
 
     @stage(outlets=[OUTPUTS])
-    def export(view: BuiltNight, extracted: list[Extracted]) -> dict:
+    def export(view: BuiltNight, ingested: list[Ingested]) -> dict:
         """Writes and publishes night D's outputs, swapped in whole: the flags,
         the district workbooks, the signed blacklist, the board, the Data Docs
         and run_report.json; then drops earlier nights' snapshots and what is past
@@ -139,7 +133,7 @@ def wageguard_nightly():
             signing_key = Connection.get(SIGNING_CONNECTION).password
         except AirflowNotFoundException:
             signing_key = None
-        return pipeline.export(view, list(extracted), signing_key)
+        return pipeline.export(view, list(ingested), signing_key)
 
     @stage()
     def deliver(**context) -> dict:
@@ -158,16 +152,15 @@ def wageguard_nightly():
             settings = None
         return pipeline.deliver(run_date_of(context), settings)
 
-    extracted = extract.expand(feed=list(FEEDS))
+    ingested = ingest_feed.expand(feed=list(FEEDS))
     view = build_night()
     night = {
         "prepare_warehouse": prepare_warehouse(),
-        "extract": extracted,
-        "validate_and_load": validate_and_load.expand(extracted=extracted),
+        "ingest_feed": ingested,
         "build_night": view,
         "evaluate_rules": evaluate_rules(view),
         "ingest_dispositions": ingest_dispositions(),
-        "export": export(view, extracted),
+        "export": export(view, ingested),
         "deliver": deliver(),
     }
     for step, waits_for in STAGES.items():

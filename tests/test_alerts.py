@@ -31,7 +31,7 @@ CONNECTION_ENV = f"AIRFLOW_CONN_{ALERT_CONNECTION.upper()}"
 def _failure_context():
     started = dt.datetime(2026, 11, 21, 17, 0, tzinfo=dt.UTC)  # 01:00 in Shanghai
     return {
-        "ti": SimpleNamespace(task_id="extract", map_index=3, try_number=3),
+        "ti": SimpleNamespace(task_id="ingest_feed", map_index=3, try_number=3),
         "dag_run": SimpleNamespace(dag_id="wageguard_nightly", run_id="scheduled__2026-11-22",
                                    logical_date=started),
         "exception": ConnectionError("housing API unreachable"),
@@ -83,8 +83,8 @@ def test_a_failed_task_is_mailed_to_every_engineer(mail_server, channel):
     ((recipients, message, _),) = mail_server.received
     assert sorted(recipients) == ["oncall@rsj.example", "ops@rsj.example"]
     assert message["From"] == "wageguard@rsj.example"
-    assert message["Subject"].strip() == ("[wageguard] wageguard_nightly: task extract[3] failed "
-                                          "(scheduled__2026-11-22)")
+    assert message["Subject"].strip() == (
+        "[wageguard] wageguard_nightly: task ingest_feed[3] failed (scheduled__2026-11-22)")
     body = message.get_body(("html",)).get_content()
     assert "2026-11-22 01:00 CST" in body and "try 3" in body
     assert "ConnectionError: housing API unreachable" in body
@@ -93,7 +93,7 @@ def test_a_failed_task_is_mailed_to_every_engineer(mail_server, channel):
 def test_a_mapped_task_is_named_by_its_feed():
     context = _failure_context()
     context["ti"].rendered_map_index = "credit_enterprises"
-    assert "task extract[credit_enterprises] failed" in failure_alert(context).subject
+    assert "task ingest_feed[credit_enterprises] failed" in failure_alert(context).subject
 
 
 def test_the_mail_shows_the_error_as_text_not_markup(mail_server, channel):
@@ -111,7 +111,8 @@ def test_a_failure_is_posted_to_the_webhook_with_its_token(webhook, channel):
     send_alert(failure_alert(_failure_context()))
     ((headers, payload),) = webhook.received
     assert headers["Authorization"] == f"Bearer {TOKEN}"
-    assert payload["subject"].startswith("[wageguard] wageguard_nightly: task extract[3] failed")
+    assert payload["subject"].startswith(
+        "[wageguard] wageguard_nightly: task ingest_feed[3] failed")
     assert "housing API unreachable" in payload["text"]
     assert payload["run_id"] == "scheduled__2026-11-22"
 
@@ -141,7 +142,7 @@ def test_the_callback_finds_the_channel_in_airflows_connections(webhook, channel
     channel(**_hook(webhook))
     task_failed(_failure_context())
     ((_, payload),) = webhook.received
-    assert "task extract[3] failed" in payload["subject"]
+    assert "task ingest_feed[3] failed" in payload["subject"]
 
 
 def test_without_a_channel_the_callback_logs_instead_of_failing(monkeypatch, caplog,

@@ -167,18 +167,15 @@ def warehouse(warehouse_url, tmp_path, monkeypatch, sources):
     monkeypatch.setenv("WAGEGUARD_INBOX_DIR", str(tmp_path / "inbox"))
     pipeline.prepare_warehouse()
     configs = source_configs(sources)
-    extracted = {}
-    for night in (D, D + dt.timedelta(days=1)):
-        extracted[night] = [pipeline.extract(feed, night, configs[SYSTEM_OF_FEED[feed]])
-                            for feed in FEEDS]
-        for result in extracted[night]:
-            pipeline.validate_and_load(result["batch_ids"])
-    return tmp_path / "out", extracted
+    ingested = {night: [pipeline.ingest_feed(feed, night, configs[SYSTEM_OF_FEED[feed]])
+                        for feed in FEEDS]
+                for night in (D, D + dt.timedelta(days=1))}
+    return tmp_path / "out", ingested
 
 
-def _rest_of_the_night(view: dict, extracted: list[dict]) -> dict:
+def _rest_of_the_night(view: dict, ingested: list[dict]) -> dict:
     pipeline.evaluate(view)
-    return pipeline.export(view, extracted)
+    return pipeline.export(view, ingested)
 
 
 def _digests(folder) -> dict[str, str]:
@@ -203,7 +200,7 @@ def _in_thread(target, *args) -> tuple[threading.Thread, dict]:
 
 def test_two_runs_of_one_night_at_once_one_waits_or_fails_saying_who_runs_it(
         warehouse, monkeypatch, small_world):
-    out, extracted = warehouse
+    out, ingested = warehouse
     view = pipeline.build_night(D)
     with make_engine(os.environ["WAGEGUARD_WAREHOUSE_URL"]).connect() as conn:
         since = conn.execute(text("SELECT since FROM night_lock")).scalar()
@@ -219,7 +216,7 @@ def test_two_runs_of_one_night_at_once_one_waits_or_fails_saying_who_runs_it(
     thread, second = _in_thread(pipeline.build_night, D)
     time.sleep(1.5)
     assert not second, "the second run waits while the first holds the night"
-    _rest_of_the_night(view, extracted[D])
+    _rest_of_the_night(view, ingested[D])
     first = _digests(out / D.isoformat())
     thread.join(timeout=120)
     assert "raised" not in second, second.get("raised")
@@ -228,19 +225,19 @@ def test_two_runs_of_one_night_at_once_one_waits_or_fails_saying_who_runs_it(
             "SELECT first_published_at, since FROM night JOIN night_lock USING (run_date)")).one()
     assert merged > published, "the second run merges once the first has published"
     assert second["result"]["rerun"], "the second run finds the night published"
-    _rest_of_the_night(second["result"], extracted[D])
+    _rest_of_the_night(second["result"], ingested[D])
     assert _digests(out / D.isoformat()) == first
 
 
 def test_a_later_night_waits_for_the_earlier_one_and_takes_it_as_its_previous(warehouse):
-    out, extracted = warehouse
+    out, ingested = warehouse
     later = D + dt.timedelta(days=1)
     view = pipeline.build_night(D)
     thread, second = _in_thread(
-        lambda: _rest_of_the_night(pipeline.build_night(later), extracted[later]))
+        lambda: _rest_of_the_night(pipeline.build_night(later), ingested[later]))
     time.sleep(1.5)
     assert not second, "night D+1 waits while night D is between merge and publish"
-    _rest_of_the_night(view, extracted[D])
+    _rest_of_the_night(view, ingested[D])
     thread.join(timeout=120)
     assert "raised" not in second, second.get("raised")
     report = json.loads((out / later.isoformat() / "run_report.json").read_text("utf-8"))
@@ -251,7 +248,7 @@ def test_a_night_published_after_a_later_one_is_refused_inside_its_publishing_tr
         warehouse, monkeypatch):
     from wageguard.exports import night_outputs
 
-    out, extracted = warehouse
+    out, ingested = warehouse
     view = pipeline.build_night(D)
     pipeline.evaluate(view)
     def disk_full(*args, **kwargs):
@@ -260,12 +257,12 @@ def test_a_night_published_after_a_later_one_is_refused_inside_its_publishing_tr
     with monkeypatch.context() as broken:
         broken.setattr(night_outputs, "write_dashboard", disk_full)
         with pytest.raises(OSError, match="disk full"):
-            pipeline.export(view, extracted[D])
+            pipeline.export(view, ingested[D])
     later = D + dt.timedelta(days=1)
-    _rest_of_the_night(pipeline.build_night(later), extracted[later])  # takes the failed hold
+    _rest_of_the_night(pipeline.build_night(later), ingested[later])  # takes the failed hold
 
     with pytest.raises(LateNightError, match=f"night {D} was never published but the later"):
-        pipeline.export(view, extracted[D])  # the retried export: its merge is still D's
+        pipeline.export(view, ingested[D])  # the retried export: its merge is still D's
     engine = make_engine(os.environ["WAGEGUARD_WAREHOUSE_URL"])
     with engine.connect() as conn:
         assert [as_date(d) for d, in conn.execute(text("SELECT run_date FROM night"))] == [later]

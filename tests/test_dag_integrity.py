@@ -42,9 +42,7 @@ def test_policy(dagbag):
 
 def test_mapped_tasks_are_named_by_their_feed(dagbag):
     nightly = dagbag.dags["wageguard_nightly"]
-    assert nightly.get_task("extract").map_index_template == "{{ task.op_kwargs['feed'] }}"
-    assert nightly.get_task("validate_and_load").map_index_template == (
-        "{{ task.op_kwargs['extracted']['feed'] }}")
+    assert nightly.get_task("ingest_feed").map_index_template == "{{ task.op_kwargs['feed'] }}"
 
 
 
@@ -106,7 +104,7 @@ def test_failures_alert_and_a_watchdog_checks_the_night_at_seven(dagbag):
             callbacks = task.on_failure_callback
             callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
             assert task_failed in callbacks, f"{dag.dag_id}.{task.task_id} fails silently"
-    assert dagbag.dags["wageguard_nightly"].get_task("extract").pool == SOURCE_POOL
+    assert dagbag.dags["wageguard_nightly"].get_task("ingest_feed").pool == SOURCE_POOL
     watchdog = dagbag.dags["wageguard_deadline"].timetable
     assert (watchdog.expression, str(watchdog.timezone)) == ("0 7 * * *", "Asia/Shanghai")
 
@@ -143,7 +141,7 @@ def _raised(work) -> BaseException:
 
 
 def _pull(base: str, path: str) -> BaseException:
-    """What a pull of the paged API raises, as the extract task meets it."""
+    """What a pull of the paged API raises, as the ingest_feed task meets it."""
     from wageguard.sources.config import SourceConfig
     from wageguard.sources.paged_api import pull_all, session_for
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import NamedTuple
 
 import pytest
 from sqlalchemy import text
-from wageguard.landing.store import land
+from wageguard.landing.store import Batch, land
+from wageguard.sources.spool import Spool
 from wageguard.warehouse.load import load_batch
 
 D = dt.date(2026, 11, 21)
@@ -28,14 +30,28 @@ def project(n: int, **changes) -> dict:
     } | changes
 
 
-def _land(engine, table: str, records: list) -> str:
+class Landed(NamedTuple):
+    """A pull as it landed: its batch and the records that landed."""
+
+    batch: Batch
+    records: Spool
+
+    @property
+    def batch_id(self) -> str:
+        return self.batch.batch_id
+
+
+def _land(engine, table: str, records: list, **batch) -> Landed:
+    landed = Spool()
     with engine.begin() as conn:
-        batch = land(conn, run_date=D, source_table=table, source="test", records=records)
-    return batch.batch_id
+        pulled = land(conn, run_date=D, source_table=table, source="test", records=records,
+                      landed=landed, **batch)
+    return Landed(pulled, landed)
 
 
-def _load(engine, batch_id: str) -> dict:
-    return load_batch(engine, batch_id, max_bad_share=0.5, min_rows_for_share=20)
+def _load(engine, pull: Landed) -> dict:
+    return load_batch(engine, pull.batch, pull.records, max_bad_share=0.5,
+                      min_rows_for_share=20)
 
 
 def test_a_tombstone_is_loaded_by_its_identity_whatever_else_it_carries(engine):
@@ -78,10 +94,10 @@ def test_records_served_again_unchanged_are_counted_not_landed_or_loaded_again(e
     records = [project(n) for n in range(1, 26)]
     first = _load(engine, _land(engine, "projects", records))
     changed = project(3, name="更名后", updated_at="2026-11-21T09:00:00+08:00")
-    batch_id = _land(engine, "projects", [*records, project(26), changed])
+    pull = _land(engine, "projects", [*records, project(26), changed])
     assert _count(engine, "SELECT COUNT(*) FROM landing_record WHERE batch_id = :b",
-                  b=batch_id) == 2, "only the new payloads land"
-    again = _load(engine, batch_id)
+                  b=pull.batch_id) == 2, "only the new payloads land"
+    again = _load(engine, pull)
     assert (first["pulled"], first["loaded"], first["unchanged"]) == (25, 25, 0)
     assert (again["pulled"], again["loaded"], again["superseded"], again["unchanged"]) == (
         27, 2, 0, 25)
@@ -104,7 +120,8 @@ def test_a_refused_pull_is_taken_as_new_when_served_again(engine):
     with pytest.raises(BatchRejected):
         _load(engine, refused)
     # What the refused pull brought is kept, naming it, for the engineers to read.
-    assert _count(engine, "SELECT COUNT(*) FROM payload WHERE batch_id = :b", b=refused) == 25
+    assert _count(engine, "SELECT COUNT(*) FROM payload WHERE batch_id = :b",
+                  b=refused.batch_id) == 25
     again = _load(engine, _land(engine, "projects", [project(30)]))
     assert (again["loaded"], again["unchanged"]) == (1, 0)
     assert _count(engine, "SELECT COUNT(*) FROM payload WHERE batch_id = :b",
@@ -114,10 +131,7 @@ def test_a_refused_pull_is_taken_as_new_when_served_again(engine):
 
 
 def _bundle(engine, day, rows) -> dict:
-    with engine.begin() as conn:
-        batch = land(conn, run_date=D, source_table="fund_disbursements", source="test",
-                     records=rows, bundle_day=day)
-    return _load(engine, batch.batch_id)
+    return _load(engine, _land(engine, "fund_disbursements", rows, bundle_day=day))
 
 
 def _valid_in(engine, day) -> list[tuple]:
@@ -158,14 +172,14 @@ def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine
     from wageguard.validate import BatchRejected
 
     records = [project(n, contract_amount="n/a") for n in range(1, 25)] + [project(30)]
-    batch_id = _land(engine, "projects", records)
+    pull = _land(engine, "projects", records)
     with pytest.raises(BatchRejected, match="24 of 25 records quarantined"):
-        _load(engine, batch_id)
+        _load(engine, pull)
     assert _count(engine, "SELECT COUNT(*) FROM project_version") == 0
     assert _count(engine, "SELECT COUNT(*) FROM stage_run") == 0
     with engine.connect() as conn:
         status = conn.execute(text("SELECT status, quarantined, validation_results FROM "
-                                   "load_batch WHERE batch_id = :b"), {"b": batch_id}).one()
+                                   "load_batch WHERE batch_id = :b"), {"b": pull.batch_id}).one()
         kept = conn.execute(text(
             "SELECT q.reasons, q.payload = p.payload AS as_landed FROM quarantine q "
             "JOIN landing_record l ON l.batch_id = q.batch_id AND l.ordinal = q.ordinal "
@@ -185,9 +199,9 @@ def test_a_pull_whose_source_renamed_a_rule_field_loads_nothing(engine):
 
     records = [{("start_date" if k == "started_on" else k): v for k, v in project(n).items()}
                for n in range(1, 4)]
-    batch_id = _land(engine, "projects", records)
+    pull = _land(engine, "projects", records)
     with pytest.raises(BatchRejected, match="none of the 3 records served has started_on"):
-        _load(engine, batch_id)
+        _load(engine, pull)
     assert _count(engine, "SELECT COUNT(*) FROM project_version") == 0
     assert _count(engine, "SELECT COUNT(*) FROM source_watermark") == 0
     assert _count(engine, "SELECT COUNT(*) FROM load_batch WHERE status = 'rejected'") == 1

@@ -427,7 +427,7 @@ def test_a_night_later_than_today_is_refused_before_anything_is_touched(
     view = {"run_date": tomorrow.isoformat(), "knowledge_cutoff": "", "bundle_day": None,
             "rerun": False, "lock": ""}
     nowhere = SourceConfig("http://127.0.0.1:9", secret="never sent")
-    for stage in (lambda: pipeline.extract("projects", tomorrow, nowhere),
+    for stage in (lambda: pipeline.ingest_feed("projects", tomorrow, nowhere),
                   lambda: pipeline.build_night(tomorrow),
                   lambda: pipeline.export(view, []),
                   lambda: pipeline.deliver(tomorrow, SmtpSettings("127.0.0.1", 9, "a@b.example"))):

@@ -11,6 +11,7 @@ from conftest import write_night_flags
 from sqlalchemy import text
 from test_load import project
 from wageguard.landing.store import land
+from wageguard.sources.spool import Spool
 from wageguard.warehouse.load import load_batch
 from wageguard.warehouse.night import night_view
 from wageguard.warehouse.retention import (
@@ -24,10 +25,11 @@ OLD, NEW = dt.date(2025, 10, 1), dt.date(2026, 11, 21)
 
 
 def _pull(engine, run_date, records) -> None:
+    landed = Spool()
     with engine.begin() as conn:
         batch = land(conn, run_date=run_date, source_table="projects", source="test",
-                     records=records)
-    load_batch(engine, batch.batch_id, max_bad_share=0.5, min_rows_for_share=20)
+                     records=records, landed=landed)
+    load_batch(engine, batch, landed, max_bad_share=0.5, min_rows_for_share=20)
 
 
 def _publish(engine, run_date) -> None:
@@ -76,7 +78,7 @@ def test_a_pull_landed_and_never_loaded_keeps_what_it_landed_past_the_horizon(en
     _publish(engine, NEW)
     with engine.begin() as conn:
         apply_retention(conn, NEW, days=30)
-    # Its records can still be read back (landing/store.py: landed_records).
+    # What the source sent stays as evidence.
     assert _count(engine, "SELECT COUNT(*) FROM landing_record l JOIN payload p ON "
                   "p.payload_hash = l.payload_hash WHERE l.batch_id = :b", b=stranded) == 1
 

@@ -52,7 +52,7 @@ class Cluster:
 
 @dataclass(frozen=True)
 class TaskRun:
-    label: str  # extract[projects], build_night, ...
+    label: str  # ingest_feed[projects], build_night, ...
     state: str
     worker: str  # the Celery worker that ran it, or "scheduler" (LocalExecutor)
     seconds: float | None
@@ -76,7 +76,7 @@ def logical_date(run_date: dt.date) -> dt.datetime:
 
 
 def task_label(task_id: str, map_index: int) -> str:
-    # Both mapped tasks expand over FEEDS in its order (extract, then its results).
+    # The mapped task expands over FEEDS in its order.
     return f"{task_id}[{FEEDS[map_index]}]" if map_index >= 0 else task_id
 
 

@@ -8,21 +8,6 @@ from __future__ import annotations
 from typing import NotRequired, TypedDict
 
 
-class Extracted(TypedDict):
-    """One feed's pull, landed as batches of night D."""
-
-    feed: str
-    batch_ids: list[str]
-    pulled: int
-    # A monthly REST table: the closed months asked for (newest first).
-    months: NotRequired[list[str] | None]
-    # The dev-reform feed: the bundle used (None without a complete one), the
-    # bundle days passed over with why, and why no bundle was found.
-    bundle_day: NotRequired[str | None]
-    skipped: NotRequired[list[tuple[str, str]]]
-    error: NotRequired[str]
-
-
 class Loaded(TypedDict):
     """One batch validated and loaded: pulled = loaded + quarantined +
     superseded + unchanged."""
@@ -36,6 +21,22 @@ class Loaded(TypedDict):
     superseded: int
     warned: int
     unchanged: int
+
+
+class Ingested(TypedDict):
+    """One feed's pull, landed as batches of night D, and what each loaded."""
+
+    feed: str
+    batch_ids: list[str]
+    pulled: int
+    loaded: list[Loaded]
+    # A monthly REST table: the closed months asked for (newest first).
+    months: NotRequired[list[str] | None]
+    # The dev-reform feed: the bundle used (None without a complete one), the
+    # bundle days passed over with why, and why no bundle was found.
+    bundle_day: NotRequired[str | None]
+    skipped: NotRequired[list[tuple[str, str]]]
+    error: NotRequired[str]
 
 
 class NightViewJson(TypedDict):

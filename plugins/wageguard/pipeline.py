@@ -1,11 +1,12 @@
 """The nightly stages as plain functions: the DAG's tasks call these and
 nothing else, so every stage also runs (and is tested) without Airflow.
 
-A night is keyed by its run date D. Every stage can be re-run alone: extract
-lands a new batch, load is idempotent per batch, and the night stages rebuild
-night D's tables whole. From merge to publish the run holds the warehouse
-(warehouse/lock.py): build_night takes the hold and hands its token on with
-the night's view, evaluate and export carry it on, and publishing ends it."""
+A night is keyed by its run date D. Every stage can be re-run alone:
+ingest_feed lands a new batch and loads it (a version the warehouse holds is
+not written again), and the night stages rebuild night D's tables whole. From
+merge to publish the run holds the warehouse (warehouse/lock.py): build_night
+takes the hold and hands its token on with the night's view, evaluate and
+export carry it on, and publishing ends it."""
 
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, text
 
 from wageguard.delivery.settings import SMTP_CONNECTION, SmtpSettings
-from wageguard.handover import BuiltNight, Extracted, Loaded, Materialised
-from wageguard.landing.store import land, now_text
+from wageguard.handover import BuiltNight, Ingested, Materialised
+from wageguard.landing.store import Batch, land, now_text
 from wageguard.paths import var_dir
 from wageguard.plan import TIMEZONE
 from wageguard.rules.params import Params, load_params
 from wageguard.sources.config import SourceConfig
+from wageguard.sources.spool import Spool
 from wageguard.warehouse.engine import make_engine, warehouse_url
 from wageguard.warehouse.lock import NIGHT, holding
 from wageguard.warehouse.migrate import migrate
@@ -91,23 +93,34 @@ def _watermark(eng: Engine, table: str) -> str | None:
         ).scalar()
 
 
-def extract(feed: str, run_date: dt.date, config: SourceConfig) -> Extracted:
-    """Pulls one feed and lands it; returns the batch ids and what was skipped."""
+def ingest_feed(feed: str, run_date: dt.date, config: SourceConfig) -> Ingested:
+    """Pulls one feed and lands it as batches of night D, then validates and
+    loads each batch from its records as they landed: decoded once from the
+    source, never read back from the warehouse."""
+    from wageguard.warehouse.load import load_batch
+
     refuse_future_night(run_date)
     eng = engine()
     counts: dict = {}
-    result: Extracted
     with timed(eng, run_date, f"extract:{feed}", counts):
         if feed == "devreform":
-            result = _extract_devreform(eng, run_date, config)
+            result, landed = _extract_devreform(eng, run_date, config)
         else:
-            result = _extract_rest(eng, feed, run_date, config)
+            result, landed = _extract_rest(eng, feed, run_date, config)
         counts["out"] = result["pulled"]
+    params = load_params()
+    result["loaded"] = [load_batch(eng, batch, records,
+                                   max_bad_share=params["validate.max_bad_share"],
+                                   min_rows_for_share=params["validate.min_rows_for_share"])
+                        for batch, records in landed]
     return result
 
 
-def _extract_rest(eng: Engine, table: str, run_date: dt.date,
-                  config: SourceConfig) -> Extracted:
+# A feed's pull as landed: what it brought, and each batch with its landed records.
+_Landed = tuple[Ingested, list[tuple[Batch, Spool]]]
+
+
+def _extract_rest(eng: Engine, table: str, run_date: dt.date, config: SourceConfig) -> _Landed:
     from wageguard.sources.rest_feeds import FEEDS, closed_months, pull_feed
 
     params = load_params()
@@ -115,17 +128,19 @@ def _extract_rest(eng: Engine, table: str, run_date: dt.date,
     watermark = _watermark(eng, table) if feed.incremental else None
     months = closed_months(run_date, 1, params["month_closes_on_day"])
     pull = pull_feed(feed, config, watermark=watermark, months=months)
+    landed = Spool()
     with eng.begin() as conn:
         batch = land(
             conn, run_date=run_date, source_table=table, source=config.location + feed.path,
             records=pull.records, watermark_from=watermark,
-            watermark_to=pull.server_time if feed.incremental else None,
+            watermark_to=pull.server_time if feed.incremental else None, landed=landed,
         )
-    return {"feed": table, "batch_ids": [batch.batch_id], "pulled": batch.pulled,
-            "months": None if feed.incremental else months}
+    return ({"feed": table, "batch_ids": [batch.batch_id], "pulled": batch.pulled,
+             "loaded": [], "months": None if feed.incremental else months},
+            [(batch, landed)])
 
 
-def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> Extracted:
+def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> _Landed:
     from wageguard.sources.devreform import NoBundleError, newest_complete_bundle
 
     params = load_params()
@@ -135,33 +150,24 @@ def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> 
         # The other rules must still reach the inspectors; GI1 waits for a bundle
         # and run_report.json says so.
         log.error("%s; GI1 is not evaluated tonight", missing)
-        return {"feed": "devreform", "batch_ids": [], "pulled": 0, "bundle_day": None,
-                "skipped": [], "error": str(missing)}
-    batch_ids, pulled = [], 0
+        return ({"feed": "devreform", "batch_ids": [], "pulled": 0, "loaded": [],
+                 "bundle_day": None, "skipped": [], "error": str(missing)}, [])
+    batches: list[tuple[Batch, Spool]] = []
     with eng.begin() as conn:
         for table, rows in bundle.rows.items():
+            landed = Spool()
             batch = land(
                 conn, run_date=run_date, source_table=table,
                 source=f"{config.location}/{bundle.day:%Y%m%d}/{table}.csv",
-                records=rows, bundle_day=bundle.day,
+                records=rows, bundle_day=bundle.day, landed=landed,
             )
-            batch_ids.append(batch.batch_id)
-            pulled += batch.pulled
+            batches.append((batch, landed))
     age = (run_date - bundle.day).days
     if age > params["devreform.stale_after_days"]:
         log.warning("dev-reform bundle %s is %d days old: stale, used anyway", bundle.day, age)
-    return {"feed": "devreform", "batch_ids": batch_ids, "pulled": pulled,
-            "bundle_day": bundle.day.isoformat(), "skipped": bundle.skipped}
-
-
-def validate_and_load(batch_ids: list[str]) -> list[Loaded]:
-    from wageguard.warehouse.load import load_batch
-
-    eng = engine()
-    params = load_params()
-    return [load_batch(eng, batch_id, max_bad_share=params["validate.max_bad_share"],
-                       min_rows_for_share=params["validate.min_rows_for_share"])
-            for batch_id in batch_ids]
+    return ({"feed": "devreform", "batch_ids": [b.batch_id for b, _ in batches],
+             "pulled": sum(b.pulled for b, _ in batches), "loaded": [],
+             "bundle_day": bundle.day.isoformat(), "skipped": bundle.skipped}, batches)
 
 
 def build_night(run_date: dt.date) -> BuiltNight:
@@ -249,14 +255,12 @@ def run_night(run_date: dt.date, configs: dict[str, SourceConfig],
     done: dict = {}
     stages = {
         "prepare_warehouse": lambda: prepare_warehouse(),
-        "extract": lambda: [extract(feed, run_date, configs[SYSTEM_OF_FEED[feed]])
-                            for feed in FEEDS],
-        "validate_and_load": lambda: [validate_and_load(pull["batch_ids"])
-                                      for pull in done["extract"]],
+        "ingest_feed": lambda: [ingest_feed(feed, run_date, configs[SYSTEM_OF_FEED[feed]])
+                           for feed in FEEDS],
         "build_night": lambda: build_night(run_date),
         "evaluate_rules": lambda: evaluate(done["build_night"]),
         "ingest_dispositions": lambda: ingest_dispositions(run_date),
-        "export": lambda: export(done["build_night"], done["extract"]),
+        "export": lambda: export(done["build_night"], done["ingest_feed"]),
         "deliver": lambda: deliver(run_date, smtp_settings),
     }
     for stage in STAGES:
@@ -292,7 +296,7 @@ def ingest_dispositions(run_date: dt.date) -> dict:
     return dataclasses.asdict(report)
 
 
-def export(view_json: BuiltNight, extracted: list[Extracted],
+def export(view_json: BuiltNight, ingested: list[Ingested],
            signing_key_pem: str | None = None) -> dict:
     from wageguard.exports.night_outputs import write_night_outputs
 
@@ -302,7 +306,7 @@ def export(view_json: BuiltNight, extracted: list[Extracted],
     counts: dict = {}
     with (holding(eng, NIGHT, view.run_date, view_json["lock"]) as lock,
           timed(eng, view.run_date, "export", counts)):
-        summary = write_night_outputs(eng, view, extracted, lock, signing_key_pem)
+        summary = write_night_outputs(eng, view, ingested, lock, signing_key_pem)
         counts["out"] = summary["flags"]
     with eng.begin() as conn:
         pruned = prune_snapshots(conn)

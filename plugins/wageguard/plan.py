@@ -9,7 +9,7 @@ DAG_ID = "wageguard_nightly"
 TIMEZONE = "Asia/Shanghai"
 SCHEDULE_CRON = "0 1 * * *"  # 01:00: the lists are ready long before inspectors start
 
-# One extract per REST table, and "devreform", which brings both CSVs of one
+# One ingest_feed per REST table, and "devreform", which brings both CSVs of one
 # bundle, so a bundle is never split across tasks.
 FEEDS = (*(t.name for t in REST_TABLES), "devreform")
 CONNECTION_OF_SYSTEM = {
@@ -36,13 +36,12 @@ SYSTEM_OF_FEED = {t.name: t.system for t in REST_TABLES} | {"devreform": "devref
 
 # The night's stages, each with the stages it waits for, listed in an order
 # that runs them: the DAG wires its tasks from this and pipeline.run_night
-# walks it, so the order is written here alone. extract and validate_and_load
-# run once per feed.
+# walks it, so the order is written here alone. ingest_feed (pull, land, validate
+# and load) runs once per feed.
 STAGES: dict[str, tuple[str, ...]] = {
     "prepare_warehouse": (),
-    "extract": ("prepare_warehouse",),
-    "validate_and_load": ("extract",),
-    "build_night": ("validate_and_load",),
+    "ingest_feed": ("prepare_warehouse",),
+    "build_night": ("ingest_feed",),
     "evaluate_rules": ("build_night",),
     "ingest_dispositions": ("prepare_warehouse",),
     "export": ("evaluate_rules", "ingest_dispositions"),

@@ -1,4 +1,4 @@
-"""Writing a pull into the landing zone as one batch, and reading it back.
+"""Writing a pull into the landing zone as one batch.
 
 Each record is kept as canonical JSON with its sha256, so every version the
 warehouse holds, and every flag built on it, can be traced to the exact
@@ -7,9 +7,10 @@ payload a source served. Each distinct payload is written once, into
 REST source re-serves exactly as a loaded pull brought it is only counted
 (`unchanged`): validating and loading it again would change nothing. A
 dev-reform bundle is a whole snapshot, so every row lands, its payload only
-when new. A pull streams through in chunks both ways: landing writes records
-as they come, and a batch is read back a chunk at a time. Landing rows last
-until the pull is loaded (warehouse/load.py)."""
+when new. A pull streams through in chunks: landing writes records as they
+come, and hands the records that landed, decoded as they came, to a spool
+that validating the pull reads, so nothing landed is read back and parsed
+again. Landing rows last until the pull is loaded (warehouse/load.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import msgspec
 from sqlalchemy import Connection, text
 
 from wageguard.db.bulk import bulk_work, rows_matching, write_cache, write_rows
-from wageguard.db.values import as_date
+from wageguard.sources.spool import Spool
 from wageguard.tables import BY_NAME
 
 # The canonical form every stored hash was taken over: this encoder's output, in UTF-8.
@@ -99,7 +100,11 @@ def land(
     watermark_from: str | None = None,
     watermark_to: str | None = None,
     bundle_day: dt.date | None = None,
+    landed: Spool | None = None,
 ) -> Batch:
+    """Lands `records` as a new batch of night `run_date`. `landed`, when
+    given, receives each record that landed as (ordinal in the pull, payload
+    hash, record): what validating the pull reads (warehouse/load.py)."""
     batch_id = f"{run_date:%Y%m%d}-{source_table}-{uuid.uuid4().hex[:12]}"
     snapshot = BY_NAME[source_table].system == "devreform"
     pulled = unchanged = 0
@@ -111,8 +116,9 @@ def land(
             landing: list[tuple[str, int, str]] = []
             new: dict[str, tuple[str, str, int, str]] = {}
             adopted: dict[str, int] = {}
-            for ordinal, digest, payload in zip(range(pulled, pulled + len(chunk)), hashes,
-                                                payloads, strict=True):
+            kept: list[tuple[int, str, object]] = []
+            for ordinal, digest, payload, record in zip(range(pulled, pulled + len(chunk)),
+                                                        hashes, payloads, chunk, strict=True):
                 owner = owners.get(digest)
                 if owner is None:
                     if digest not in new:
@@ -124,6 +130,7 @@ def land(
                 elif owner[0] != batch_id:
                     adopted.setdefault(digest, ordinal)
                 landing.append((batch_id, ordinal, digest))
+                kept.append((ordinal, digest, record))
             write_rows(conn, "payload", _PAYLOAD_COLUMNS, new.values(), may_exist=True)
             if adopted:
                 # Held, but only by pulls not loaded (refused, or never loaded):
@@ -132,6 +139,8 @@ def land(
                                   "WHERE payload_hash = :h"),
                              [{"b": batch_id, "o": o, "h": h} for h, o in adopted.items()])
             write_rows(conn, "landing_record", _LANDING_COLUMNS, landing, may_exist=False)
+            if landed is not None:
+                landed.add(kept)
             pulled += len(chunk)
     batch = Batch(
         batch_id=batch_id,
@@ -177,50 +186,3 @@ def _chunks(records: Iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def read_batch(conn: Connection, batch_id: str) -> Batch:
-    meta = conn.execute(
-        text(
-            "SELECT batch_id, run_date, source_table, source, watermark_from, watermark_to, "
-            "bundle_day, pulled, unchanged FROM load_batch WHERE batch_id = :b"
-        ),
-        {"b": batch_id},
-    ).one()
-    return Batch(
-        batch_id=meta.batch_id,
-        run_date=as_date(meta.run_date),
-        source_table=meta.source_table,
-        source=meta.source,
-        watermark_from=meta.watermark_from,
-        watermark_to=meta.watermark_to,
-        bundle_day=as_date(meta.bundle_day) if meta.bundle_day else None,
-        pulled=meta.pulled,
-        unchanged=meta.unchanged,
-    )
-
-
-def landed_records(conn: Connection, batch: Batch, chunk: int,
-                   unless_current_in: str | None = None
-                   ) -> Iterator[tuple[list[int], list[str], list]]:
-    """The batch's landed records in pull order, about `chunk` at a time, each
-    chunk as (ordinals in the pull, payload hashes, records). `unless_current_in` names
-    a bundle table: a row it holds as still valid, or one quarantined before,
-    was judged already and is not read again."""
-    current = (f"AND NOT EXISTS (SELECT 1 FROM {unless_current_in} v WHERE "
-               "v.payload_hash = l.payload_hash AND v.valid_to IS NULL) "
-               "AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.source_table = :t "
-               "AND q.payload_hash = l.payload_hash) " if unless_current_in else "")
-    select = text(
-        "SELECT l.ordinal, l.payload_hash, p.payload FROM landing_record l "
-        "JOIN payload p ON p.payload_hash = l.payload_hash "
-        f"WHERE l.batch_id = :b AND l.ordinal >= :lo AND l.ordinal < :hi {current}"
-        "ORDER BY l.ordinal"
-    )
-    for lo in range(0, batch.pulled, chunk):
-        rows = conn.execute(select, {"b": batch.batch_id, "lo": lo, "hi": lo + chunk,
-                                     "t": batch.source_table}).all()
-        if rows:
-            # One parse for the chunk: a JSON array of the payloads as landed.
-            yield ([r[0] for r in rows], [r[1] for r in rows],
-                   json.loads("[" + ",".join(r[2] for r in rows) + "]"))

@@ -1,11 +1,11 @@
-"""Validating one landed batch and loading it: good rows become record
+"""Validating one batch just landed and loading it: good rows become record
 versions, bad rows go to quarantine with their reasons, the ledger gets the
-counts, and the source watermark advances, all in one transaction. A batch
-already loaded is not loaded again.
+counts, and the source watermark advances, all in one transaction.
 
-The batch streams through in chunks (validate/batch.py), so memory holds a
-chunk whatever the size of the pull; rows are written the fast way each
-warehouse offers (db/bulk.py)."""
+The batch is read from the records as they landed, decoded once
+(landing/store.py), not from the warehouse; it streams through in chunks
+(validate/batch.py), so memory holds a chunk whatever the size of the pull;
+rows are written the fast way each warehouse offers (db/bulk.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import json
 import logging
 import time
 from array import array
+from collections.abc import Iterable, Iterator
 from functools import cache
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, bindparam, inspect, text
 
 from wageguard.db.bulk import (
     bulk_work,
@@ -28,7 +29,7 @@ from wageguard.db.bulk import (
 from wageguard.db.sqlfiles import execute_many
 from wageguard.db.values import as_date
 from wageguard.handover import Loaded
-from wageguard.landing.store import Batch, landed_records, now_text, read_batch
+from wageguard.landing.store import Batch, now_text
 from wageguard.tables import BY_NAME, SourceTable
 from wageguard.validate import BatchRejected, BatchValidation
 from wageguard.validate.batch import CHUNK
@@ -54,41 +55,27 @@ def _columns(engine: Engine, table: str) -> tuple[str, ...]:
     return tuple(c["name"] for c in inspect(engine).get_columns(table))
 
 
-def _already_loaded(conn: Connection, batch_id: str) -> Loaded | None:
-    row = conn.execute(
-        text("SELECT source_table, pulled, loaded, quarantined, superseded, warned, unchanged, "
-             "status FROM load_batch WHERE batch_id = :b"),
-        {"b": batch_id},
-    ).mappings().one()
-    if row["status"] != "loaded":
-        return None
-    return {"batch_id": batch_id, "source_table": row["source_table"], "pulled": row["pulled"],
-            "loaded": row["loaded"], "quarantined": row["quarantined"],
-            "superseded": row["superseded"], "warned": row["warned"],
-            "unchanged": row["unchanged"], "status": row["status"]}
-
-
-def load_batch(engine: Engine, batch_id: str, *, max_bad_share,
-               min_rows_for_share: int) -> Loaded:
+def load_batch(engine: Engine, batch: Batch, landed: Iterable[tuple[int, str, object]], *,
+               max_bad_share, min_rows_for_share: int) -> Loaded:
+    """Validates and loads `batch` from `landed`, its records as they landed:
+    (ordinal in the pull, payload hash, record), in pull order."""
     # Reading and normalising the pull (most of validating it) runs outside
     # any write transaction, so parallel loads hold the embedded warehouse's
     # single write lock only to write.
     started_at, started = now_text(), time.monotonic()
+    spec = BY_NAME[batch.source_table]
+    validation = BatchValidation(spec)
+    # Validation numbers the records it is given; where each sits in the pull.
+    ordinals = array("q")
     with engine.connect() as conn:
-        done = _already_loaded(conn, batch_id)
-        if done:
-            log.info("batch %s was loaded before: %s", batch_id, done)
-            return done
-        batch = read_batch(conn, batch_id)
-        spec = BY_NAME[batch.source_table]
         bundle = _bundle_plan(conn, batch) if spec.system == "devreform" else None
-        validation = BatchValidation(spec)
-        # Validation numbers the records it is given; where each sits in the pull.
-        ordinals = array("q")
         if bundle != "held":
             with bulk_work():
-                for at, hashes, records in landed_records(
-                        conn, batch, CHUNK, spec.version_table if bundle else None):
+                for at, hashes, records in _chunks(landed, CHUNK):
+                    if bundle:
+                        at, hashes, records = _not_judged(conn, spec, at, hashes, records)
+                        if not at:
+                            continue
                     ordinals.extend(at)
                     validation.add(records, hashes)
     table = batch.source_table
@@ -102,8 +89,6 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share,
     seconds = {"validate": time.monotonic() - started, "load": 0.0}
     try:
         with engine.begin() as conn, write_cache(conn):
-            if done := _already_loaded(conn, batch_id):  # a parallel retry won the race
-                return done
             step = time.monotonic()
             writer = _VersionWriter(conn, batch, columns, ordinals)
             seconds["load"] += time.monotonic() - step
@@ -149,6 +134,40 @@ def load_batch(engine: Engine, batch_id: str, *, max_bad_share,
                     ", ".join(f"{check} ({n})" for check, n in
                               validation.summary["warnings"].items()))
     return counts
+
+
+def _chunks(landed: Iterable[tuple[int, str, object]], size: int
+            ) -> Iterator[tuple[list[int], list[str], list]]:
+    """The landed records `size` at a time, each chunk as (ordinals, payload
+    hashes, records)."""
+    at: list[int] = []
+    hashes: list[str] = []
+    records: list = []
+    for ordinal, digest, record in landed:
+        at.append(ordinal)
+        hashes.append(digest)
+        records.append(record)
+        if len(at) == size:
+            yield at, hashes, records
+            at, hashes, records = [], [], []
+    if at:
+        yield at, hashes, records
+
+
+def _not_judged(conn: Connection, spec: SourceTable, at: list[int], hashes: list[str],
+                records: list) -> tuple[list[int], list[str], list]:
+    """Of a bundle's rows, those not judged already: a row the version table
+    holds as still valid, or one quarantined before, needs no second look."""
+    judged = {digest for (digest,) in conn.execute(text(
+        f"SELECT payload_hash FROM {spec.version_table} "
+        "WHERE valid_to IS NULL AND payload_hash IN :h "
+        "UNION SELECT payload_hash FROM quarantine "
+        "WHERE source_table = :t AND payload_hash IN :h"
+    ).bindparams(bindparam("h", expanding=True)), {"h": hashes, "t": spec.name})}
+    if not judged:
+        return at, hashes, records
+    keep = [i for i, digest in enumerate(hashes) if digest not in judged]
+    return [at[i] for i in keep], [hashes[i] for i in keep], [records[i] for i in keep]
 
 
 class _VersionWriter:
