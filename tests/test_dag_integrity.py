@@ -177,6 +177,7 @@ def _lasting(source) -> dict[str, BaseException]:
         "401": _pull(source, "/401"),
         "403": _pull(source, "/403"),
         "exchange 401": _exchange(source, "/401"),
+        "exchange 403": _exchange(source, "/403"),
         "exchange redirect": _exchange(source, "/moved"),
         "future night": _raised(lambda: refuse_future_night(dt.date.today()
                                                             + dt.timedelta(days=2))),

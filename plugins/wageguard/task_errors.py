@@ -22,28 +22,22 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-# How the pulls word a source's refusal of the credentials (sources/paged_api.py,
-# sources/devreform.py); the same credentials will be refused again.
-_CREDENTIALS_REFUSED = re.compile(r"\banswered (401|403)\b")
-
-
 def _lasting() -> tuple[type[BaseException], ...]:
     from wageguard.pipeline import FutureNightError
     from wageguard.sources.config import InsecureSourceError
-    from wageguard.sources.http_session import RedirectRefusedError
+    from wageguard.sources.http_session import CredentialsRefusedError, RedirectRefusedError
     from wageguard.validate.gx_suites import SuiteError
     from wageguard.validate.night_drift import NightDrift
     from wageguard.validate.split import BatchRejected
     from wageguard.warehouse.night import LateNightError
 
-    return (BatchRejected, SuiteError, RedirectRefusedError, InsecureSourceError,
-            FutureNightError, LateNightError, NightDrift)
+    return (BatchRejected, SuiteError, RedirectRefusedError, CredentialsRefusedError,
+            InsecureSourceError, FutureNightError, LateNightError, NightDrift)
 
 
 def _chain(error: BaseException | None) -> Iterator[BaseException]:
@@ -59,8 +53,7 @@ def _chain(error: BaseException | None) -> Iterator[BaseException]:
 def cannot_pass(error: BaseException) -> bool:
     """Whether a retry of the task would fail the same way."""
     lasting = _lasting()
-    return any(isinstance(e, lasting) or _CREDENTIALS_REFUSED.search(str(e))
-               for e in _chain(error))
+    return any(isinstance(e, lasting) for e in _chain(error))
 
 
 @contextmanager

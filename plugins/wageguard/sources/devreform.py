@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import IO
 
 from wageguard.sources.config import SourceConfig
-from wageguard.sources.http_session import RedirectRefusedError, retrying_session
+from wageguard.sources.http_session import (
+    CREDENTIALS_REFUSED,
+    CredentialsRefusedError,
+    RedirectRefusedError,
+    retrying_session,
+)
 from wageguard.sources.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -125,10 +130,12 @@ class _Reader:
             return None
         if response.status_code != 200:
             response.close()
-            raise RuntimeError(
+            raise (CredentialsRefusedError if response.status_code in CREDENTIALS_REFUSED
+                   else RuntimeError)(
                 f"dev-reform exchange: {url} answered {response.status_code}"
-                + ("; check the login/password of the devreform_exchange connection"
-                   if response.status_code == 401 else "")
+                + {401: "; check the login/password of the devreform_exchange connection",
+                   403: "; the devreform_exchange login is not allowed this folder: ask the "
+                        "exchange's operators to grant it"}.get(response.status_code, "")
             )
         return _response_blocks(response)
 

@@ -20,6 +20,14 @@ class RedirectRefusedError(RuntimeError):
     pass
 
 
+class CredentialsRefusedError(RuntimeError):
+    """A source answered 401 or 403: the same credentials will be refused
+    again until someone fixes the connection."""
+
+
+CREDENTIALS_REFUSED = (401, 403)
+
+
 class SourceSession(requests.Session):
     """A session that carries its source's pull limits, and that refuses a
     redirect to another origin before anything is sent there.

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from wageguard.db.bulk import bulk_work
 from wageguard.sources.config import LIMIT_EXTRAS, SourceConfig
 from wageguard.sources.http_session import (
+    CREDENTIALS_REFUSED,
     TRANSIENT,
+    CredentialsRefusedError,
     RedirectRefusedError,
     SourceSession,
     retrying_session,
@@ -32,6 +34,10 @@ log = logging.getLogger(__name__)
 
 
 class SourceError(RuntimeError):
+    pass
+
+
+class SourceCredentialsRefused(SourceError, CredentialsRefusedError):
     pass
 
 
@@ -84,7 +90,7 @@ def _pages(
             tokens.clear()
             continue
         if status != 200:
-            raise SourceError(
+            raise (SourceCredentialsRefused if status in CREDENTIALS_REFUSED else SourceError)(
                 f"{label}: {url} answered {status} ({_error_text(body)}) after retries; "
                 + _advice(status)
             )
@@ -176,6 +182,9 @@ def _error_text(body: bytes) -> str:
 def _advice(status: int) -> str:
     if status == 401:
         return "check the token / API key in the Airflow connection"
+    if status == 403:
+        return ("the token / API key is not allowed this table: ask the source system's "
+                "operators to grant it")
     if status == 400:
         return "a parameter or page token was refused; re-run the task to start the pull again"
     if status in TRANSIENT:
