@@ -9,8 +9,7 @@ from typing import NamedTuple
 
 import pytest
 from sqlalchemy import text
-from wageguard.landing.store import Batch, land
-from wageguard.sources.spool import Spool
+from wageguard.landing.store import Batch, Landed, LandedRecords, land
 from wageguard.warehouse.load import load_batch
 
 D = dt.date(2026, 11, 21)
@@ -30,27 +29,27 @@ def project(n: int, **changes) -> dict:
     } | changes
 
 
-class Landed(NamedTuple):
-    """A pull as it landed: its batch and the records that landed."""
+class Pull(NamedTuple):
+    """A pull as it landed: its batch, and its records that landed."""
 
     batch: Batch
-    records: Spool
+    landed: LandedRecords
 
     @property
     def batch_id(self) -> str:
         return self.batch.batch_id
 
 
-def _land(engine, table: str, records: list, **batch) -> Landed:
-    landed = Spool()
+def _land(engine, table: str, records: list, **batch) -> Pull:
+    landed = Landed()
     with engine.begin() as conn:
         pulled = land(conn, run_date=D, source_table=table, source="test", records=records,
                       landed=landed, **batch)
-    return Landed(pulled, landed)
+    return Pull(pulled, landed.records(records))
 
 
-def _load(engine, pull: Landed) -> dict:
-    return load_batch(engine, pull.batch, pull.records, max_bad_share=0.5,
+def _load(engine, pull: Pull) -> dict:
+    return load_batch(engine, pull.batch, pull.landed, max_bad_share=0.5,
                       min_rows_for_share=20)
 
 

@@ -10,8 +10,7 @@ import pytest
 from conftest import write_night_flags
 from sqlalchemy import text
 from test_load import project
-from wageguard.landing.store import land
-from wageguard.sources.spool import Spool
+from wageguard.landing.store import Landed, land
 from wageguard.warehouse.load import load_batch
 from wageguard.warehouse.night import night_view
 from wageguard.warehouse.retention import (
@@ -25,11 +24,12 @@ OLD, NEW = dt.date(2025, 10, 1), dt.date(2026, 11, 21)
 
 
 def _pull(engine, run_date, records) -> None:
-    landed = Spool()
+    landed = Landed()
     with engine.begin() as conn:
         batch = land(conn, run_date=run_date, source_table="projects", source="test",
                      records=records, landed=landed)
-    load_batch(engine, batch, landed, max_bad_share=0.5, min_rows_for_share=20)
+    load_batch(engine, batch, landed.records(records), max_bad_share=0.5,
+               min_rows_for_share=20)
 
 
 def _publish(engine, run_date) -> None:

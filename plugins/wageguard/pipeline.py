@@ -24,12 +24,11 @@ from sqlalchemy import Connection, Engine, text
 
 from wageguard.delivery.settings import SMTP_CONNECTION, SmtpSettings
 from wageguard.handover import BuiltNight, Ingested, Materialised
-from wageguard.landing.store import Batch, land, now_text
+from wageguard.landing.store import Batch, Landed, LandedRecords, land, now_text
 from wageguard.paths import var_dir
 from wageguard.plan import TIMEZONE
 from wageguard.rules.params import Params, load_params
 from wageguard.sources.config import SourceConfig
-from wageguard.sources.spool import Spool
 from wageguard.warehouse.engine import make_engine, warehouse_url
 from wageguard.warehouse.lock import NIGHT, holding
 from wageguard.warehouse.migrate import migrate
@@ -117,7 +116,7 @@ def ingest_feed(feed: str, run_date: dt.date, config: SourceConfig) -> Ingested:
 
 
 # A feed's pull as landed: what it brought, and each batch with its landed records.
-_Landed = tuple[Ingested, list[tuple[Batch, Spool]]]
+_Landed = tuple[Ingested, list[tuple[Batch, LandedRecords]]]
 
 
 def _extract_rest(eng: Engine, table: str, run_date: dt.date, config: SourceConfig) -> _Landed:
@@ -128,7 +127,7 @@ def _extract_rest(eng: Engine, table: str, run_date: dt.date, config: SourceConf
     watermark = _watermark(eng, table) if feed.incremental else None
     months = closed_months(run_date, 1, params["month_closes_on_day"])
     pull = pull_feed(feed, config, watermark=watermark, months=months)
-    landed = Spool()
+    landed = Landed()
     with eng.begin() as conn:
         batch = land(
             conn, run_date=run_date, source_table=table, source=config.location + feed.path,
@@ -137,7 +136,7 @@ def _extract_rest(eng: Engine, table: str, run_date: dt.date, config: SourceConf
         )
     return ({"feed": table, "batch_ids": [batch.batch_id], "pulled": batch.pulled,
              "loaded": [], "months": None if feed.incremental else months},
-            [(batch, landed)])
+            [(batch, landed.records(pull.records))])
 
 
 def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> _Landed:
@@ -152,16 +151,16 @@ def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> 
         log.error("%s; GI1 is not evaluated tonight", missing)
         return ({"feed": "devreform", "batch_ids": [], "pulled": 0, "loaded": [],
                  "bundle_day": None, "skipped": [], "error": str(missing)}, [])
-    batches: list[tuple[Batch, Spool]] = []
+    batches: list[tuple[Batch, LandedRecords]] = []
     with eng.begin() as conn:
         for table, rows in bundle.rows.items():
-            landed = Spool()
+            landed = Landed()
             batch = land(
                 conn, run_date=run_date, source_table=table,
                 source=f"{config.location}/{bundle.day:%Y%m%d}/{table}.csv",
                 records=rows, bundle_day=bundle.day, landed=landed,
             )
-            batches.append((batch, landed))
+            batches.append((batch, landed.records(rows)))
     age = (run_date - bundle.day).days
     if age > params["devreform.stale_after_days"]:
         log.warning("dev-reform bundle %s is %d days old: stale, used anyway", bundle.day, age)

@@ -30,6 +30,8 @@ DEADLINE = dt.time(7, 0)
 DEADLINE_CRON = f"{DEADLINE.minute} {DEADLINE.hour} * * *"
 # Every pull from the source systems takes a slot of this pool, so backfills and
 # retries together never send more parallel requests than the contracts allow.
+# The slot is held while the pull is validated and loaded too (ingest_feed):
+# that keeps the pull's records, decoded once, in the process that landed them.
 SOURCE_POOL = "wageguard_sources"
 SOURCE_POOL_SLOTS = 3
 SYSTEM_OF_FEED = {t.name: t.system for t in REST_TABLES} | {"devreform": "devreform"}

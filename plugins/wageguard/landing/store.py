@@ -8,9 +8,9 @@ REST source re-serves exactly as a loaded pull brought it is only counted
 (`unchanged`): validating and loading it again would change nothing. A
 dev-reform bundle is a whole snapshot, so every row lands, its payload only
 when new. A pull streams through in chunks: landing writes records as they
-come, and hands the records that landed, decoded as they came, to a spool
-that validating the pull reads, so nothing landed is read back and parsed
-again. Landing rows last until the pull is loaded (warehouse/load.py)."""
+come, and notes which of them landed (`Landed`), so that validating the pull
+reads the records as they came, decoded once, never read back from the
+warehouse and parsed again. Landing rows last until the pull is loaded (warehouse/load.py)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,33 @@ def now_text() -> str:
     return dt.datetime.now(tz).isoformat(timespec="microseconds")
 
 
+# A pull's landed records, as validating it reads them: (ordinal in the pull,
+# payload hash, record), in pull order.
+LandedRecords = Iterator[tuple[int, str, object]]
+
+
+class Landed:
+    """Which records of a pull landed: each one's ordinal and payload hash,
+    noted on disk as the pull lands, whatever its size."""
+
+    def __init__(self) -> None:
+        self._marks = Spool()
+
+    def add(self, marks: list[tuple[int, str]]) -> None:
+        self._marks.add(marks)
+
+    def records(self, pull: Iterable) -> LandedRecords:
+        """The landed records of `pull`, the records that were landed, read again."""
+        marks = iter(self._marks)
+        mark = next(marks, None)
+        for ordinal, record in enumerate(pull):
+            if mark is None:
+                return
+            if mark[0] == ordinal:
+                yield ordinal, mark[1], record
+                mark = next(marks, None)
+
+
 @dataclass(frozen=True)
 class Batch:
     batch_id: str
@@ -100,11 +127,10 @@ def land(
     watermark_from: str | None = None,
     watermark_to: str | None = None,
     bundle_day: dt.date | None = None,
-    landed: Spool | None = None,
+    landed: Landed | None = None,
 ) -> Batch:
-    """Lands `records` as a new batch of night `run_date`. `landed`, when
-    given, receives each record that landed as (ordinal in the pull, payload
-    hash, record): what validating the pull reads (warehouse/load.py)."""
+    """Lands `records` as a new batch of night `run_date`; `landed`, when
+    given, notes which of them landed, for validating the pull (warehouse/load.py)."""
     batch_id = f"{run_date:%Y%m%d}-{source_table}-{uuid.uuid4().hex[:12]}"
     snapshot = BY_NAME[source_table].system == "devreform"
     pulled = unchanged = 0
@@ -116,9 +142,9 @@ def land(
             landing: list[tuple[str, int, str]] = []
             new: dict[str, tuple[str, str, int, str]] = {}
             adopted: dict[str, int] = {}
-            kept: list[tuple[int, str, object]] = []
-            for ordinal, digest, payload, record in zip(range(pulled, pulled + len(chunk)),
-                                                        hashes, payloads, chunk, strict=True):
+            kept: list[tuple[int, str]] = []
+            for ordinal, digest, payload in zip(range(pulled, pulled + len(chunk)), hashes,
+                                                payloads, strict=True):
                 owner = owners.get(digest)
                 if owner is None:
                     if digest not in new:
@@ -130,7 +156,7 @@ def land(
                 elif owner[0] != batch_id:
                     adopted.setdefault(digest, ordinal)
                 landing.append((batch_id, ordinal, digest))
-                kept.append((ordinal, digest, record))
+                kept.append((ordinal, digest))
             write_rows(conn, "payload", _PAYLOAD_COLUMNS, new.values(), may_exist=True)
             if adopted:
                 # Held, but only by pulls not loaded (refused, or never loaded):

@@ -14,22 +14,23 @@ import json
 import logging
 import time
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import cache
 
-from sqlalchemy import Connection, Engine, bindparam, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from wageguard.db.bulk import (
     bulk_work,
     lock_for_writing,
     refresh_statistics,
+    rows_matching,
     write_cache,
     write_rows,
 )
 from wageguard.db.sqlfiles import execute_many
 from wageguard.db.values import as_date
 from wageguard.handover import Loaded
-from wageguard.landing.store import Batch, now_text
+from wageguard.landing.store import Batch, LandedRecords, now_text
 from wageguard.tables import BY_NAME, SourceTable
 from wageguard.validate import BatchRejected, BatchValidation
 from wageguard.validate.batch import CHUNK
@@ -55,10 +56,9 @@ def _columns(engine: Engine, table: str) -> tuple[str, ...]:
     return tuple(c["name"] for c in inspect(engine).get_columns(table))
 
 
-def load_batch(engine: Engine, batch: Batch, landed: Iterable[tuple[int, str, object]], *,
-               max_bad_share, min_rows_for_share: int) -> Loaded:
-    """Validates and loads `batch` from `landed`, its records as they landed:
-    (ordinal in the pull, payload hash, record), in pull order."""
+def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_share,
+               min_rows_for_share: int) -> Loaded:
+    """Validates and loads `batch` from `landed`, its records as they landed."""
     # Reading and normalising the pull (most of validating it) runs outside
     # any write transaction, so parallel loads hold the embedded warehouse's
     # single write lock only to write.
@@ -136,8 +136,7 @@ def load_batch(engine: Engine, batch: Batch, landed: Iterable[tuple[int, str, ob
     return counts
 
 
-def _chunks(landed: Iterable[tuple[int, str, object]], size: int
-            ) -> Iterator[tuple[list[int], list[str], list]]:
+def _chunks(landed: LandedRecords, size: int) -> Iterator[tuple[list[int], list[str], list]]:
     """The landed records `size` at a time, each chunk as (ordinals, payload
     hashes, records)."""
     at: list[int] = []
@@ -158,12 +157,12 @@ def _not_judged(conn: Connection, spec: SourceTable, at: list[int], hashes: list
                 records: list) -> tuple[list[int], list[str], list]:
     """Of a bundle's rows, those not judged already: a row the version table
     holds as still valid, or one quarantined before, needs no second look."""
-    judged = {digest for (digest,) in conn.execute(text(
-        f"SELECT payload_hash FROM {spec.version_table} "
-        "WHERE valid_to IS NULL AND payload_hash IN :h "
-        "UNION SELECT payload_hash FROM quarantine "
-        "WHERE source_table = :t AND payload_hash IN :h"
-    ).bindparams(bindparam("h", expanding=True)), {"h": hashes, "t": spec.name})}
+    assert spec.name.isidentifier(), "a registry name, written into the query"
+    judged = {digest for table, where in (
+        (spec.version_table, "valid_to IS NULL"),
+        ("quarantine", f"source_table = '{spec.name}'"),
+    ) for (digest,) in rows_matching(conn, f"SELECT payload_hash FROM {table}", "payload_hash",
+                                     hashes, where)}
     if not judged:
         return at, hashes, records
     keep = [i for i, digest in enumerate(hashes) if digest not in judged]
