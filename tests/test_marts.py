@@ -483,3 +483,31 @@ def test_the_contractors_with_the_most_red_flags_on_the_lists_of_each_area(engin
         ("province", "", 1, "甲建筑", c1, 3, 2),
         ("province", "", 2, "乙工程", None, 2, 2),
     ]
+
+
+# exports/marts.py: a mart materialised for a while
+
+def test_a_materialised_mart_reads_as_computed_in_place_and_only_with_its_parameters(engine):
+    from wageguard.exports.marts import materialised
+
+    test_the_contractors_with_the_most_red_flags_on_the_lists_of_each_area(engine)
+    params = {"run_date": D, "previous_night": None, "top_contractors": 2, **ESCALATION}
+
+    def every_mart() -> dict[str, list]:
+        with engine.connect() as conn:
+            return {mart: [tuple(row.values()) for row in select(conn, mart, params)]
+                    for mart in ("open_flags", "flag_summary", "top_contractors")}
+
+    def materialised_marts() -> dict[str, list]:
+        with engine.begin() as conn, materialised(conn, "open_flags", params):
+            found = {mart: [tuple(row.values()) for row in select(conn, mart, params)]
+                     for mart in ("open_flags", "flag_summary", "top_contractors")}
+            with pytest.raises(ValueError, match="materialised with"):
+                select(conn, "flag_summary", {**params, "escalation_days": 30})
+            return found
+
+    in_place = every_mart()
+    assert len(in_place["open_flags"]) == 9 and in_place["top_contractors"]
+    assert materialised_marts() == in_place
+    assert every_mart() == in_place, "the block's end takes the table away"
+    assert materialised_marts() == in_place, "and it can be made again"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from sqlalchemy import Connection, text
 from wageguard.db.sqlfiles import read_sql, used_params
 from wageguard.db.values import as_date
 from wageguard.exports.files import write_csv
-from wageguard.exports.marts import select, stream
+from wageguard.exports.marts import materialised, select, stream
 from wageguard.sources.rest_feeds import closed_months
 from wageguard.tables import BY_NAME
 
@@ -173,6 +174,13 @@ def data_issues(conn: Connection, run_date: dt.date, bundle_day: dt.date | None,
 def _bound(run_date: dt.date, previous: dt.date | None, params: dict) -> dict:
     return {"run_date": run_date, "previous_night": previous,
             "escalation_days": params["escalation.days"]}
+
+
+def open_flags_once(conn: Connection, run_date: dt.date, previous: dt.date | None,
+                    params: dict) -> AbstractContextManager[None]:
+    """Night D's open flags evaluated once for the block, for the marts that
+    read them: the summary, the lists and the board's contractors."""
+    return materialised(conn, "open_flags", _bound(run_date, previous, params))
 
 
 def open_flags(conn: Connection, run_date: dt.date, previous: dt.date | None,

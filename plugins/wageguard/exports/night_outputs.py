@@ -27,6 +27,7 @@ from wageguard.exports.flag_list import (
     Summary,
     flag_summary,
     open_flags,
+    open_flags_once,
     resolved_since,
     top_contractors,
     trends,
@@ -119,17 +120,19 @@ def write_night_outputs(eng: Engine, view: NightView, ingested: list[Ingested],
           DataDocs(conn, folder / "data_docs", batch_ids) as docs):
         previous = previous_night(conn, run_date)
         keep_roster(conn, _roster_districts())
-        summary = flag_summary(conn, run_date, previous, params)
         trend = trends(conn, run_date)
-        district_lists = DistrictLists(folder / "lists", view, summary,
-                                       resolved_since(conn, run_date, previous), trend,
-                                       rules, params)
         overdue_red = OverdueRed()
-        # One pass over the night's flags writes flags.csv, each district's
-        # list as its flags end, and gathers what the board lists.
-        flag_count = write_flags_csv(folder / "flags.csv", _passing(
-            open_flags(conn, run_date, previous, params, view.bundle_day),
-            district_lists.add, overdue_red.add))
+        with open_flags_once(conn, run_date, previous, params):
+            summary = flag_summary(conn, run_date, previous, params)
+            district_lists = DistrictLists(folder / "lists", view, summary,
+                                           resolved_since(conn, run_date, previous), trend,
+                                           rules, params)
+            # One pass over the night's flags writes flags.csv, each district's
+            # list as its flags end, and gathers what the board lists.
+            flag_count = write_flags_csv(folder / "flags.csv", _passing(
+                open_flags(conn, run_date, previous, params, view.bundle_day),
+                district_lists.add, overdue_red.add))
+            contractors = top_contractors(conn, run_date, previous, params)
         lists = district_lists.close()
         blacklist = export_blacklist(conn, folder / "blacklist", run_date, signing_key_pem,
                                      knowledge_cutoff=view.knowledge_cutoff)
@@ -154,7 +157,7 @@ def write_night_outputs(eng: Engine, view: NightView, ingested: list[Ingested],
             "blacklist": blacklist,
         }
         write_dashboard(conn, folder / "dashboard", run_date, summary, overdue_red, trend,
-                        top_contractors(conn, run_date, previous, params), report, rules)
+                        contractors, report, rules)
         # Rendered alongside everything above; a renderer that failed fails the export,
         # so the night is neither recorded nor published without its Data Docs.
         stage_seconds(conn, run_date, "docs", docs.started_at, docs.finish(), len(docs.pulls),
