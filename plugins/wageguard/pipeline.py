@@ -255,7 +255,7 @@ def run_night(run_date: dt.date, configs: dict[str, SourceConfig],
     stages = {
         "prepare_warehouse": lambda: prepare_warehouse(),
         "ingest_feed": lambda: [ingest_feed(feed, run_date, configs[SYSTEM_OF_FEED[feed]])
-                           for feed in FEEDS],
+                                for feed in FEEDS],
         "build_night": lambda: build_night(run_date),
         "evaluate_rules": lambda: evaluate(done["build_night"]),
         "ingest_dispositions": lambda: ingest_dispositions(run_date),

@@ -10,7 +10,8 @@ dev-reform bundle is a whole snapshot, so every row lands, its payload only
 when new. A pull streams through in chunks: landing writes records as they
 come, and notes which of them landed (`Landed`), so that validating the pull
 reads the records as they came, decoded once, never read back from the
-warehouse and parsed again. Landing rows last until the pull is loaded (warehouse/load.py)."""
+warehouse and parsed again. Landing rows last until the pull is loaded
+(warehouse/load.py)."""
 
 from __future__ import annotations
 
