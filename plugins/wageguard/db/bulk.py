@@ -64,20 +64,19 @@ def stream_rows(conn: Connection, query: TextClause, params: dict) -> CursorResu
     return conn.execute(query.execution_options(yield_per=_FETCH), params)
 
 
-def rows_matching(conn: Connection, select: str, column: str, values: Sequence[str],
-                  where: str = "") -> list[tuple]:
+def rows_matching(conn: Connection, select: str, column: str,
+                  values: Sequence[str]) -> list[tuple]:
     """The rows of `select` (a query without WHERE) whose `column` (an indexed
-    one) is one of `values`, and that meet `where` if given, asked the
-    driver's way: SQLAlchemy would compile a new statement for each list."""
+    one) is one of `values`, asked the driver's way: SQLAlchemy would compile a
+    new statement for each list."""
     driver = conn.connection.driver_connection
     assert driver is not None, "a connection in use has its driver connection"
-    also = f"{where} AND " if where else ""
     if is_postgres(conn):
         with driver.cursor() as cursor:
-            cursor.execute(f"{select} WHERE {also}{column} = ANY(%s)", (list(values),))
+            cursor.execute(f"{select} WHERE {column} = ANY(%s)", (list(values),))
             return cursor.fetchall()
     marks = ", ".join("?" * len(values))
-    return driver.execute(f"{select} WHERE {also}{column} IN ({marks})", values).fetchall()
+    return driver.execute(f"{select} WHERE {column} IN ({marks})", values).fetchall()
 
 
 def _copy(cursor, table: str, names: str, rows: Iterable[Row]) -> None:

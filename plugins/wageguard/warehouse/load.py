@@ -23,7 +23,7 @@ from wageguard.db.bulk import (
     bulk_work,
     lock_for_writing,
     refresh_statistics,
-    rows_matching,
+    stream_rows,
     write_cache,
     write_rows,
 )
@@ -70,12 +70,10 @@ def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_s
     with engine.connect() as conn:
         bundle = _bundle_plan(conn, batch) if spec.system == "devreform" else None
         if bundle != "held":
+            if bundle:
+                landed = _not_judged(landed, _to_judge(conn, batch, spec))
             with bulk_work():
                 for at, hashes, records in _chunks(landed, CHUNK):
-                    if bundle:
-                        at, hashes, records = _not_judged(conn, spec, at, hashes, records)
-                        if not at:
-                            continue
                     ordinals.extend(at)
                     validation.add(records, hashes)
     table = batch.source_table
@@ -153,20 +151,29 @@ def _chunks(landed: LandedRecords, size: int) -> Iterator[tuple[list[int], list[
         yield at, hashes, records
 
 
-def _not_judged(conn: Connection, spec: SourceTable, at: list[int], hashes: list[str],
-                records: list) -> tuple[list[int], list[str], list]:
-    """Of a bundle's rows, those not judged already: a row the version table
-    holds as still valid, or one quarantined before, needs no second look."""
-    assert spec.name.isidentifier(), "a registry name, written into the query"
-    judged = {digest for table, where in (
-        (spec.version_table, "valid_to IS NULL"),
-        ("quarantine", f"source_table = '{spec.name}'"),
-    ) for (digest,) in rows_matching(conn, f"SELECT payload_hash FROM {table}", "payload_hash",
-                                     hashes, where)}
-    if not judged:
-        return at, hashes, records
-    keep = [i for i, digest in enumerate(hashes) if digest not in judged]
-    return [at[i] for i in keep], [hashes[i] for i in keep], [records[i] for i in keep]
+def _to_judge(conn: Connection, batch: Batch, spec: SourceTable) -> Iterator[int]:
+    """The ordinals, in order, of a bundle's landed rows not judged already:
+    a row the version table holds as still valid, or one quarantined before,
+    needs no second look. One anti-join in the warehouse, read as it goes."""
+    rows = stream_rows(conn, text(
+        "SELECT l.ordinal FROM landing_record l WHERE l.batch_id = :b "
+        f"AND NOT EXISTS (SELECT 1 FROM {spec.version_table} v WHERE "
+        "v.payload_hash = l.payload_hash AND v.valid_to IS NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.source_table = :t "
+        "AND q.payload_hash = l.payload_hash) ORDER BY l.ordinal"),
+        {"b": batch.batch_id, "t": spec.name})
+    return (ordinal for (ordinal,) in rows)
+
+
+def _not_judged(landed: LandedRecords, to_judge: Iterator[int]) -> LandedRecords:
+    """The landed records whose ordinals `to_judge` gives (both in pull order)."""
+    wanted = next(to_judge, None)
+    for ordinal, digest, record in landed:
+        if wanted is None:
+            return
+        if ordinal == wanted:
+            yield ordinal, digest, record
+            wanted = next(to_judge, None)
 
 
 class _VersionWriter:
