@@ -61,6 +61,11 @@ def stream_rows(conn: Connection, query: TextClause, params: dict) -> CursorResu
     province is a gigabyte of Python objects when fetched whole. Read it to
     the end before the connection writes again: a COPY cannot run while a
     server-side cursor is being read."""
+    if is_postgres(conn):
+        # The planner would otherwise plan a cursor for its first tenth of rows
+        # (nested loops: 4.3 s instead of 0.8 s for a bundle's anti-join at
+        # 50,000 projects); every stream is read whole.
+        conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
     return conn.execute(query.execution_options(yield_per=_FETCH), params)
 
 

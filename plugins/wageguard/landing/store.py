@@ -25,7 +25,13 @@ from dataclasses import dataclass
 import msgspec
 from sqlalchemy import Connection, text
 
-from wageguard.db.bulk import bulk_work, rows_matching, write_cache, write_rows
+from wageguard.db.bulk import (
+    bulk_work,
+    refresh_statistics,
+    rows_matching,
+    write_cache,
+    write_rows,
+)
 from wageguard.sources.spool import Spool
 from wageguard.tables import BY_NAME
 
@@ -169,6 +175,9 @@ def land(
             if landed is not None:
                 landed.add(kept)
             pulled += len(chunk)
+        # Loading asks which of a bundle's landing rows were judged already: a
+        # plan for the landing rows a bulk write left unseen would be a nested loop.
+        refresh_statistics(conn, ["landing_record"])
     batch = Batch(
         batch_id=batch_id,
         run_date=run_date,
