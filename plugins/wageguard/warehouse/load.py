@@ -254,11 +254,17 @@ def _close_bundle_rows(conn: Connection, batch: Batch, spec: SourceTable) -> Non
     gone, changed (its key comes again in this bundle), or now quarantined."""
     t = spec.version_table
     again = " AND ".join(f"n.{column} = {t}.{column}" for column in spec.key)
-    conn.execute(text(
-        f"UPDATE {t} SET valid_to = :day WHERE valid_to IS NULL AND bundle_day < :day AND ("
-        "payload_hash NOT IN (SELECT payload_hash FROM landing_record WHERE batch_id = :b) "
-        f"OR EXISTS (SELECT 1 FROM {t} n WHERE n.bundle_day = :day AND {again}))"),
-        {"day": batch.bundle_day, "b": batch.batch_id})
+    # Two statements, each a plain (anti-)join: PostgreSQL runs NOT IN, or a
+    # NOT EXISTS under OR, as a scan of the bundle for every row once a
+    # province's bundle no longer fits in work_mem.
+    for carried in (
+        "NOT EXISTS (SELECT 1 FROM landing_record l WHERE l.batch_id = :b "
+        f"AND l.payload_hash = {t}.payload_hash)",
+        f"EXISTS (SELECT 1 FROM {t} n WHERE n.bundle_day = :day AND {again})",
+    ):
+        conn.execute(text(f"UPDATE {t} SET valid_to = :day WHERE valid_to IS NULL "
+                          f"AND bundle_day < :day AND {carried}"),
+                     {"day": batch.bundle_day, "b": batch.batch_id})
 
 
 def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation,

@@ -77,11 +77,14 @@ def apply_retention(conn: Connection, run_date: dt.date, days: int) -> dict[str,
         else:
             dropped[table.version_table] = conn.execute(
                 text(_superseded(table)), {"cutoff": oldest.knowledge_cutoff}).rowcount
-    held = " UNION ".join(f"SELECT payload_hash FROM {t.version_table}" for t in ALL)
+    # NOT EXISTS, each an anti-join: PostgreSQL runs NOT IN as a scan of the
+    # list for every row once the province's hashes no longer fit in work_mem.
+    unheld = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {t.version_table} v "
+                          "WHERE v.payload_hash = payload.payload_hash)" for t in ALL)
     # A pull landed and never loaded keeps its landing rows and their payloads.
     done = "SELECT batch_id FROM load_batch WHERE run_date < :h AND status <> 'landed'"
     dropped["payload"] = conn.execute(text(
-        f"DELETE FROM payload WHERE batch_id IN ({done}) AND payload_hash NOT IN ({held})"),
+        f"DELETE FROM payload WHERE batch_id IN ({done}) AND {unheld}"),
         {"h": oldest.run_date}).rowcount
     dropped["landing_record"] = conn.execute(text(
         f"DELETE FROM landing_record WHERE batch_id IN ({done})"),
