@@ -254,16 +254,16 @@ def _close_bundle_rows(conn: Connection, batch: Batch, spec: SourceTable) -> Non
     gone, changed (its key comes again in this bundle), or now quarantined."""
     t = spec.version_table
     again = " AND ".join(f"n.{column} = {t}.{column}" for column in spec.key)
-    # Two statements, each a plain (anti-)join: PostgreSQL runs NOT IN, or a
-    # NOT EXISTS under OR, as a scan of the bundle for every row once a
-    # province's bundle no longer fits in work_mem.
-    for carried in (
-        "NOT EXISTS (SELECT 1 FROM landing_record l WHERE l.batch_id = :b "
-        f"AND l.payload_hash = {t}.payload_hash)",
+    # Gone rows by set difference, which both warehouses do whole: PostgreSQL
+    # runs a NOT IN list that outgrows work_mem as a scan of it for every row,
+    # and SQLite a NOT EXISTS here as a scan of the pull's landing rows.
+    open_before = "valid_to IS NULL AND bundle_day < :day"
+    for closed in (
+        f"payload_hash IN (SELECT payload_hash FROM {t} WHERE {open_before} "
+        "EXCEPT SELECT payload_hash FROM landing_record WHERE batch_id = :b)",
         f"EXISTS (SELECT 1 FROM {t} n WHERE n.bundle_day = :day AND {again})",
     ):
-        conn.execute(text(f"UPDATE {t} SET valid_to = :day WHERE valid_to IS NULL "
-                          f"AND bundle_day < :day AND {carried}"),
+        conn.execute(text(f"UPDATE {t} SET valid_to = :day WHERE {open_before} AND {closed}"),
                      {"day": batch.bundle_day, "b": batch.batch_id})
 
 

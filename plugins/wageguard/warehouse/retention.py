@@ -77,14 +77,15 @@ def apply_retention(conn: Connection, run_date: dt.date, days: int) -> dict[str,
         else:
             dropped[table.version_table] = conn.execute(
                 text(_superseded(table)), {"cutoff": oldest.knowledge_cutoff}).rowcount
-    # NOT EXISTS, each an anti-join: PostgreSQL runs NOT IN as a scan of the
-    # list for every row once the province's hashes no longer fit in work_mem.
-    unheld = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {t.version_table} v "
-                          "WHERE v.payload_hash = payload.payload_hash)" for t in ALL)
     # A pull landed and never loaded keeps its landing rows and their payloads.
     done = "SELECT batch_id FROM load_batch WHERE run_date < :h AND status <> 'landed'"
+    # Set difference, which both warehouses do whole: PostgreSQL runs a NOT IN
+    # list that outgrows work_mem as a scan of it for every row, and SQLite a
+    # NOT EXISTS as a scan of each version table (no index on its hash).
+    held = "".join(f" EXCEPT SELECT payload_hash FROM {t.version_table}" for t in ALL)
     dropped["payload"] = conn.execute(text(
-        f"DELETE FROM payload WHERE batch_id IN ({done}) AND {unheld}"),
+        "DELETE FROM payload WHERE payload_hash IN ("
+        f"SELECT payload_hash FROM payload WHERE batch_id IN ({done}){held})"),
         {"h": oldest.run_date}).rowcount
     dropped["landing_record"] = conn.execute(text(
         f"DELETE FROM landing_record WHERE batch_id IN ({done})"),
