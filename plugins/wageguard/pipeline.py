@@ -116,10 +116,10 @@ def ingest_feed(feed: str, run_date: dt.date, config: SourceConfig) -> Ingested:
 
 
 # A feed's pull as landed: what it brought, and each batch with its landed records.
-_Landed = tuple[Ingested, list[tuple[Batch, LandedRecords]]]
+_Pulled = tuple[Ingested, list[tuple[Batch, LandedRecords]]]
 
 
-def _extract_rest(eng: Engine, table: str, run_date: dt.date, config: SourceConfig) -> _Landed:
+def _extract_rest(eng: Engine, table: str, run_date: dt.date, config: SourceConfig) -> _Pulled:
     from wageguard.sources.rest_feeds import FEEDS, closed_months, pull_feed
 
     params = load_params()
@@ -139,7 +139,7 @@ def _extract_rest(eng: Engine, table: str, run_date: dt.date, config: SourceConf
             [(batch, landed.records(pull.records))])
 
 
-def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> _Landed:
+def _extract_devreform(eng: Engine, run_date: dt.date, config: SourceConfig) -> _Pulled:
     from wageguard.sources.devreform import NoBundleError, newest_complete_bundle
 
     params = load_params()

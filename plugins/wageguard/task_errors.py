@@ -27,6 +27,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
+
 def _lasting() -> tuple[type[BaseException], ...]:
     from wageguard.pipeline import FutureNightError
     from wageguard.sources.config import InsecureSourceError

@@ -64,10 +64,10 @@ def materialised(conn: Connection, name: str, params: dict) -> Iterator[None]:
     the mart itself and the marts reading it read instead, until the block
     ends. On a failure the transaction's rollback takes the table with it."""
     sql = mart_sql(name)
-    table = f"materialised_{name}"
-    conn.execute(text(f"CREATE TEMPORARY TABLE {table} AS {sql}"), used_params(sql, params))
+    table, bound = f"materialised_{name}", used_params(sql, params)
+    conn.execute(text(f"CREATE TEMPORARY TABLE {table} AS {sql}"), bound)
     held = conn.info.setdefault(_HELD, {})
-    held[name] = (table, used_params(sql, params))
+    held[name] = (table, bound)
     try:
         yield
     finally:

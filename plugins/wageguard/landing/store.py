@@ -101,14 +101,24 @@ class Landed:
 
     def records(self, pull: Iterable) -> LandedRecords:
         """The landed records of `pull`, the records that were landed, read again."""
-        marks = iter(self._marks)
-        mark = next(marks, None)
-        for ordinal, record in enumerate(pull):
-            if mark is None:
-                return
-            if mark[0] == ordinal:
-                yield ordinal, mark[1], record
-                mark = next(marks, None)
+        pulled = enumerate(pull)
+        for ordinal, digest in self._marks:
+            for at, record in pulled:
+                if at == ordinal:
+                    yield ordinal, digest, record
+                    break
+
+
+def of_ordinals(items: Iterable[tuple], ordinals: Iterator[int]) -> Iterator[tuple]:
+    """Those of `items`, tuples led by their ordinal in the pull, whose ordinal
+    `ordinals` gives; both in pull order."""
+    wanted = next(ordinals, None)
+    for item in items:
+        if wanted is None:
+            return
+        if item[0] == wanted:
+            yield item
+            wanted = next(ordinals, None)
 
 
 @dataclass(frozen=True)
@@ -175,9 +185,10 @@ def land(
             if landed is not None:
                 landed.add(kept)
             pulled += len(chunk)
-        # Loading asks which of a bundle's landing rows were judged already: a
-        # plan for the landing rows a bulk write left unseen would be a nested loop.
-        refresh_statistics(conn, ["landing_record"])
+        if snapshot:
+            # Loading asks which of a bundle's landing rows were judged already: a
+            # plan for landing rows a bulk write left unseen would be a nested loop.
+            refresh_statistics(conn, ["landing_record"])
     batch = Batch(
         batch_id=batch_id,
         run_date=run_date,

@@ -30,7 +30,7 @@ from wageguard.db.bulk import (
 from wageguard.db.sqlfiles import execute_many
 from wageguard.db.values import as_date
 from wageguard.handover import Loaded
-from wageguard.landing.store import Batch, LandedRecords, now_text
+from wageguard.landing.store import Batch, LandedRecords, now_text, of_ordinals
 from wageguard.tables import BY_NAME, SourceTable
 from wageguard.validate import BatchRejected, BatchValidation
 from wageguard.validate.batch import CHUNK
@@ -71,7 +71,7 @@ def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_s
         bundle = _bundle_plan(conn, batch) if spec.system == "devreform" else None
         if bundle != "held":
             if bundle:
-                landed = _not_judged(landed, _to_judge(conn, batch, spec))
+                landed = of_ordinals(landed, _to_judge(conn, batch, spec))
             with bulk_work():
                 for at, hashes, records in _chunks(landed, CHUNK):
                     ordinals.extend(at)
@@ -163,17 +163,6 @@ def _to_judge(conn: Connection, batch: Batch, spec: SourceTable) -> Iterator[int
         "AND q.payload_hash = l.payload_hash) ORDER BY l.ordinal"),
         {"b": batch.batch_id, "t": spec.name})
     return (ordinal for (ordinal,) in rows)
-
-
-def _not_judged(landed: LandedRecords, to_judge: Iterator[int]) -> LandedRecords:
-    """The landed records whose ordinals `to_judge` gives (both in pull order)."""
-    wanted = next(to_judge, None)
-    for ordinal, digest, record in landed:
-        if wanted is None:
-            return
-        if ordinal == wanted:
-            yield ordinal, digest, record
-            wanted = next(to_judge, None)
 
 
 class _VersionWriter:
