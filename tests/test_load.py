@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import pytest
 from sqlalchemy import text
+from wageguard.landing.packing import unpack
 from wageguard.landing.store import Batch, Landed, LandedRecords, land
 from wageguard.warehouse.load import load_batch
 
@@ -180,15 +181,16 @@ def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine
         status = conn.execute(text("SELECT status, quarantined, validation_results FROM "
                                    "load_batch WHERE batch_id = :b"), {"b": pull.batch_id}).one()
         kept = conn.execute(text(
-            "SELECT q.reasons, q.payload = p.payload AS as_landed FROM quarantine q "
+            "SELECT q.reasons, q.payload, p.packed FROM quarantine q "
             "JOIN landing_record l ON l.batch_id = q.batch_id AND l.ordinal = q.ordinal "
             "JOIN payload p ON p.payload_hash = l.payload_hash")).all()
+        as_landed = [row.payload == unpack(conn, row.packed) for row in kept]
     assert (status.status, status.quarantined) == ("rejected", 24)
     results = {kind: result for kind, kwargs, _success, result, severity
                in json.loads(status.validation_results)
                if kwargs.get("column") == "contract_amount" and severity == "critical"}
     assert results["expect_column_values_to_match_regex"]["unexpected_count"] == 24
-    assert len(kept) == 24 and all(row.as_landed for row in kept)
+    assert len(kept) == 24 and all(as_landed)
     assert all("expect_column_values_to_match_regex(contract_amount)" in row.reasons
                for row in kept)
 

@@ -36,7 +36,7 @@ def _indexes(engine, *tables: str) -> set[str]:
 
 
 def _has_the_newest_revision(engine) -> bool:
-    return "source_table" not in {c["name"] for c in inspect(engine).get_columns("payload")}
+    return "packed" in {c["name"] for c in inspect(engine).get_columns("payload")}
 
 
 def _assert_upgraded_with_data(engine) -> None:

@@ -12,6 +12,7 @@ import re
 import pytest
 from conftest import run_night_in_process
 from sqlalchemy import text
+from wageguard.landing.packing import unpack
 from wageguard.rules.catalogue import load_rules
 from wageguard.warehouse.engine import make_engine
 
@@ -106,9 +107,9 @@ def test_every_warned_record_is_loaded_with_its_warnings(night, warehouse_url, s
                        for r in conn.execute(text("SELECT source_table, payload FROM quarantine"))}
         warned = {}
         for r in conn.execute(text(
-                "SELECT w.source_table, w.column_name, w.severity, p.payload "
+                "SELECT w.source_table, w.column_name, w.severity, p.packed "
                 "FROM record_warning w JOIN payload p ON p.payload_hash = w.payload_hash")):
-            key = _key_or_none(r.source_table, json.loads(r.payload))
+            key = _key_or_none(r.source_table, json.loads(unpack(conn, r.packed)))
             warned.setdefault((r.source_table, key), set()).add((r.column_name, r.severity))
     assert small_world.planted_warned and small_world.planted_blanks
     checked = 0

@@ -6,12 +6,16 @@ import re
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from wageguard.paths import sql_dir
 
 _COMMENT = re.compile(r"--[^\n]*")
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+# SQLite's alone: there a table keyed by text is otherwise kept twice, the
+# table by rowid and its key's index. PostgreSQL always keeps a heap beside
+# the key's index, so the clause is dropped there.
+_WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT ROWID\s*$", re.IGNORECASE)
 
 
 @cache
@@ -33,6 +37,8 @@ def used_params(sql: str, params: dict) -> dict:
 
 def run_file(conn: Connection, relative: str, params: dict | None = None) -> None:
     for stmt in statements(read_sql(relative)):
+        if conn.dialect.name != "sqlite":
+            stmt = _WITHOUT_ROWID.sub(")", stmt)
         conn.execute(text(stmt), used_params(stmt, params or {}))
 
 
@@ -48,3 +54,11 @@ def execute_many(conn: Connection, statement, rows: list[dict], chunk: int = 500
     parameter list in memory at a time."""
     for start in range(0, len(rows), chunk):
         conn.execute(statement, rows[start:start + chunk])
+
+
+def select_in(conn: Connection, sql: str, params: dict, name: str, values: list,
+              chunk: int = 5000) -> list:
+    """The rows of `sql`, whose `IN :name` takes `values` a bounded chunk at a time."""
+    statement = text(sql).bindparams(bindparam(name, expanding=True))
+    return [row for start in range(0, len(values), chunk)
+            for row in conn.execute(statement, params | {name: values[start:start + chunk]})]

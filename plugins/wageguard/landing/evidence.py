@@ -9,6 +9,8 @@ import json
 
 from sqlalchemy import Connection, text
 
+from wageguard.landing.packing import unpack
+
 # the parties of the flagged project, as resolved that night
 _PARTY = ("credit_code IN (SELECT credit_code FROM night_party "
           "WHERE run_date = :d AND project_id = :p)")
@@ -42,7 +44,7 @@ def _origin(conn: Connection, payload_hash: str) -> dict:
     """The first loaded pull that brought this exact payload."""
     row = conn.execute(
         text(
-            "SELECT p.batch_id, p.payload, b.source, b.pulled_at, b.watermark_from, "
+            "SELECT p.batch_id, p.packed, b.source, b.pulled_at, b.watermark_from, "
             "b.watermark_to, b.bundle_day FROM payload p "
             "JOIN load_batch b ON b.batch_id = p.batch_id WHERE p.payload_hash = :h"
         ),
@@ -58,7 +60,7 @@ def _origin(conn: Connection, payload_hash: str) -> dict:
         "watermark_from": row["watermark_from"],
         "watermark_to": row["watermark_to"],
         "bundle_day": None if row["bundle_day"] is None else str(row["bundle_day"]),
-        "payload": json.loads(row["payload"]),
+        "payload": json.loads(unpack(conn, row["packed"])),
     }
 
 

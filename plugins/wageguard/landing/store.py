@@ -3,7 +3,8 @@
 Each record is kept as canonical JSON with its sha256, so every version the
 warehouse holds, and every flag built on it, can be traced to the exact
 payload a source served. Each distinct payload is written once, into
-`payload`, as the pull lands; a landing row only points at it. A record a
+`payload`, as the pull lands, packed (landing/packing.py); a landing row only
+points at it. A record a
 REST source re-serves exactly as a loaded pull brought it is only counted
 (`unchanged`): validating and loading it again would change nothing. A
 dev-reform bundle is a whole snapshot, so every row lands, its payload only
@@ -32,6 +33,7 @@ from wageguard.db.bulk import (
     write_cache,
     write_rows,
 )
+from wageguard.landing.packing import Packer
 from wageguard.sources.spool import Spool
 from wageguard.tables import BY_NAME
 
@@ -47,7 +49,7 @@ _COMPILED = msgspec.json.Encoder(order="sorted")
 _FLOAT_PROBE = msgspec.msgpack.Encoder()
 _FLOAT64 = b"\xcb"
 _LANDING_COLUMNS = ("batch_id", "ordinal", "payload_hash")
-_PAYLOAD_COLUMNS = ("payload_hash", "batch_id", "ordinal", "payload")
+_PAYLOAD_COLUMNS = ("payload_hash", "batch_id", "ordinal", "packed")
 # Records hashed and looked up against the held payloads at a time.
 _LOOKUP = 2000
 
@@ -70,11 +72,10 @@ def payload_hash(payload: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def encoded(records: list) -> tuple[list[str], list[str]]:
+def encoded(records: list) -> tuple[list[bytes], list[str]]:
     """The records' canonical JSON and its sha256, as landed."""
     payloads = [canonical_bytes(record) for record in records]
-    return ([payload.decode("utf-8") for payload in payloads],
-            [hashlib.sha256(payload).hexdigest() for payload in payloads])
+    return payloads, [hashlib.sha256(payload).hexdigest() for payload in payloads]
 
 
 def now_text() -> str:
@@ -150,6 +151,7 @@ def land(
     given, notes which of them landed, for validating the pull (warehouse/load.py)."""
     batch_id = f"{run_date:%Y%m%d}-{source_table}-{uuid.uuid4().hex[:12]}"
     snapshot = BY_NAME[source_table].system == "devreform"
+    packer = Packer(conn, source_table, batch_id)
     pulled = unchanged = 0
     with bulk_work(), write_cache(conn):
         for chunk in _chunks(records, _LOOKUP):
@@ -157,7 +159,7 @@ def land(
             # Asked before the chunk is written: PostgreSQL takes no query mid-COPY.
             owners = _owners(conn, sorted(set(hashes)))
             landing: list[tuple[str, int, str]] = []
-            new: dict[str, tuple[str, str, int, str]] = {}
+            new: dict[str, tuple[int, bytes]] = {}
             adopted: dict[str, int] = {}
             kept: list[tuple[int, str]] = []
             for ordinal, digest, payload in zip(range(pulled, pulled + len(chunk)), hashes,
@@ -165,7 +167,7 @@ def land(
                 owner = owners.get(digest)
                 if owner is None:
                     if digest not in new:
-                        new[digest] = (digest, batch_id, ordinal, payload)
+                        new[digest] = (ordinal, payload)
                 elif owner[1]:  # brought by a loaded pull
                     if not snapshot:
                         unchanged += 1
@@ -174,7 +176,10 @@ def land(
                     adopted.setdefault(digest, ordinal)
                 landing.append((batch_id, ordinal, digest))
                 kept.append((ordinal, digest))
-            write_rows(conn, "payload", _PAYLOAD_COLUMNS, new.values(), may_exist=True)
+            packed = packer.pack([payload for _, payload in new.values()])
+            write_rows(conn, "payload", _PAYLOAD_COLUMNS,
+                       ((digest, batch_id, ordinal, body) for (digest, (ordinal, _)), body
+                        in zip(new.items(), packed, strict=True)), may_exist=True)
             if adopted:
                 # Held, but only by pulls not loaded (refused, or never loaded):
                 # this pull brings it now.

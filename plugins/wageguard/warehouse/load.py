@@ -27,9 +27,10 @@ from wageguard.db.bulk import (
     write_cache,
     write_rows,
 )
-from wageguard.db.sqlfiles import execute_many
+from wageguard.db.sqlfiles import execute_many, select_in
 from wageguard.db.values import as_date
 from wageguard.handover import Loaded
+from wageguard.landing.packing import unpack
 from wageguard.landing.store import Batch, LandedRecords, now_text, of_ordinals
 from wageguard.tables import BY_NAME, SourceTable
 from wageguard.validate import BatchRejected, BatchValidation
@@ -216,13 +217,19 @@ def _text(value: object) -> str | None:
 def _quarantine(conn: Connection, batch: Batch, rejections: list[Rejection],
                 ordinals: array) -> None:
     """Each rejected record with its reasons and its payload exactly as landed."""
+    by_ordinal = {ordinals[r.position]: r for r in rejections}
+    landed = select_in(conn, (
+        "SELECT l.ordinal, l.payload_hash, p.packed FROM landing_record l "
+        "JOIN payload p ON p.payload_hash = l.payload_hash "
+        "WHERE l.batch_id = :b AND l.ordinal IN :o"), {"b": batch.batch_id}, "o",
+        sorted(by_ordinal))
     execute_many(conn, text(
         "INSERT INTO quarantine (source_table, payload_hash, batch_id, ordinal, record_key, "
-        "reasons, payload) SELECT :t, l.payload_hash, l.batch_id, l.ordinal, :k, :r, "
-        "p.payload FROM landing_record l JOIN payload p ON p.payload_hash = l.payload_hash "
-        "WHERE l.batch_id = :b AND l.ordinal = :o ON CONFLICT DO NOTHING"),
-        [{"t": batch.source_table, "k": r.key, "r": json.dumps(r.reasons, ensure_ascii=False),
-          "b": batch.batch_id, "o": ordinals[r.position]} for r in rejections])
+        "reasons, payload) VALUES (:t, :h, :b, :o, :k, :r, :p) ON CONFLICT DO NOTHING"),
+        [{"t": batch.source_table, "h": digest, "b": batch.batch_id, "o": ordinal,
+          "k": by_ordinal[ordinal].key,
+          "r": json.dumps(by_ordinal[ordinal].reasons, ensure_ascii=False),
+          "p": unpack(conn, packed)} for ordinal, digest, packed in landed])
 
 
 def _bundle_plan(conn: Connection, batch: Batch) -> str:
@@ -279,7 +286,7 @@ def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation,
              "validation_summary = :v, validation_results = :r WHERE batch_id = :b"),
         {"l": counts["loaded"], "q": counts["quarantined"], "s": counts["superseded"],
          "w": summary["warned"], "u": unchanged,
-         "at": now_text(), "v": json.dumps(summary, ensure_ascii=False, default=str),
+         "at": now_text(), "v": _summary_json(summary),
          "r": validation.results_json(), "b": batch.batch_id},
     )
     if batch.watermark_to:
@@ -287,6 +294,13 @@ def _record_loaded(conn: Connection, batch: Batch, validation: BatchValidation,
     # The pull's payloads were kept as it landed; its landing rows have served.
     conn.execute(text("DELETE FROM landing_record WHERE batch_id = :b"), {"b": batch.batch_id})
     return counts
+
+
+def _summary_json(summary: dict) -> str:
+    """A pull's summary as kept: without its checks' results one by one, which
+    validation_results keeps whole (some 5 KB a pull, every night)."""
+    checks = {k: v for k, v in summary.get("validation", {}).items() if k != "expectations"}
+    return json.dumps(summary | {"validation": checks}, ensure_ascii=False, default=str)
 
 
 def _keep_rejected(engine: Engine, batch: Batch, validation: BatchValidation,
@@ -300,7 +314,7 @@ def _keep_rejected(engine: Engine, batch: Batch, validation: BatchValidation,
             text("UPDATE load_batch SET status = 'rejected', quarantined = :q, "
                  "validation_summary = :v, validation_results = :r WHERE batch_id = :b"),
             {"q": validation.summary["quarantined"],
-             "v": json.dumps(validation.summary, ensure_ascii=False, default=str),
+             "v": _summary_json(validation.summary),
              "r": validation.results_json(), "b": batch.batch_id},
         )
 
