@@ -112,6 +112,20 @@ def test_records_served_again_unchanged_are_counted_not_landed_or_loaded_again(e
     assert origin == first["batch_id"], "the evidence names the first pull that brought it"
 
 
+def test_a_payload_served_twice_in_one_pull_is_kept_once_at_its_first_place(engine):
+    # Far enough apart to be landed in different chunks (landing/store.py).
+    records = [project(n) for n in range(1, 2501)] + [project(1)]
+    pull = _land(engine, "projects", records)
+    assert _count(engine, "SELECT COUNT(*) FROM payload") == 2500
+    assert _count(engine, "SELECT COUNT(*) FROM landing_record") == 2501
+    with engine.connect() as conn:
+        first = conn.execute(text(
+            "SELECT p.ordinal FROM payload p JOIN landing_record l "
+            "ON l.payload_hash = p.payload_hash WHERE l.ordinal = 2500")).scalar()
+    assert first == 0
+    assert _load(engine, pull)["superseded"] == 1
+
+
 def test_a_refused_pull_is_taken_as_new_when_served_again(engine):
     from wageguard.validate import BatchRejected
 

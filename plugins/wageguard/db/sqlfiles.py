@@ -6,7 +6,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
 from wageguard.paths import sql_dir
 
@@ -55,10 +55,3 @@ def execute_many(conn: Connection, statement, rows: list[dict], chunk: int = 500
     for start in range(0, len(rows), chunk):
         conn.execute(statement, rows[start:start + chunk])
 
-
-def select_in(conn: Connection, sql: str, params: dict, name: str, values: list,
-              chunk: int = 5000) -> list:
-    """The rows of `sql`, whose `IN :name` takes `values` a bounded chunk at a time."""
-    statement = text(sql).bindparams(bindparam(name, expanding=True))
-    return [row for start in range(0, len(values), chunk)
-            for row in conn.execute(statement, params | {name: values[start:start + chunk]})]

@@ -32,6 +32,7 @@ from wageguard.db.bulk import (
     rows_matching,
     write_cache,
     write_rows,
+    written_in_key_order,
 )
 from wageguard.landing.packing import Packer
 from wageguard.sources.spool import Spool
@@ -153,7 +154,9 @@ def land(
     snapshot = BY_NAME[source_table].system == "devreform"
     packer = Packer(conn, source_table, batch_id)
     pulled = unchanged = 0
-    with bulk_work(), write_cache(conn):
+    with (bulk_work(), write_cache(conn),
+          written_in_key_order(conn, "payload", _PAYLOAD_COLUMNS,
+                               "payload_hash, ordinal") as write_payloads):
         for chunk in _chunks(records, _LOOKUP):
             payloads, hashes = encoded(chunk)
             # Asked before the chunk is written: PostgreSQL takes no query mid-COPY.
@@ -177,9 +180,10 @@ def land(
                 landing.append((batch_id, ordinal, digest))
                 kept.append((ordinal, digest))
             packed = packer.pack([payload for _, payload in new.values()])
-            write_rows(conn, "payload", _PAYLOAD_COLUMNS,
-                       ((digest, batch_id, ordinal, body) for (digest, (ordinal, _)), body
-                        in zip(new.items(), packed, strict=True)), may_exist=True)
+            # A payload repeated in a later chunk is not found held yet, and is
+            # written again: its first ordinal is kept.
+            write_payloads((digest, batch_id, ordinal, body) for (digest, (ordinal, _)), body
+                           in zip(new.items(), packed, strict=True))
             if adopted:
                 # Held, but only by pulls not loaded (refused, or never loaded):
                 # this pull brings it now.

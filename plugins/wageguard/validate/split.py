@@ -18,6 +18,7 @@ TOP_REASONS = 3
 class Rejection:
     position: int  # of the raw record in the pull as served
     key: str | None
+    payload_hash: str
     reasons: list[str]
 
 
@@ -136,7 +137,7 @@ def split_chunk(table: SourceTable, start: int, columns: dict[str, list], hashes
         columns=(columns if len(good) == len(kept)
                  else {c: [values[i] for i in good] for c, values in columns.items()}),
         tombstones=[deleted[i] is True for i in good],
-        rejections=[Rejection(start + i, key(i), bad[i]) for i in sorted(bad)],
+        rejections=[Rejection(start + i, key(i), hashes[i], bad[i]) for i in sorted(bad)],
         changes=[{"key": key(i), "column": column, "before": before, "after": after,
                   "kind": kind}
                  for i in good if i in changes for column, before, after, kind in changes[i]],

@@ -23,11 +23,12 @@ from wageguard.db.bulk import (
     bulk_work,
     lock_for_writing,
     refresh_statistics,
+    rows_matching,
     stream_rows,
     write_cache,
     write_rows,
 )
-from wageguard.db.sqlfiles import execute_many, select_in
+from wageguard.db.sqlfiles import execute_many
 from wageguard.db.values import as_date
 from wageguard.handover import Loaded
 from wageguard.landing.packing import unpack
@@ -217,19 +218,17 @@ def _text(value: object) -> str | None:
 def _quarantine(conn: Connection, batch: Batch, rejections: list[Rejection],
                 ordinals: array) -> None:
     """Each rejected record with its reasons and its payload exactly as landed."""
-    by_ordinal = {ordinals[r.position]: r for r in rejections}
-    landed = select_in(conn, (
-        "SELECT l.ordinal, l.payload_hash, p.packed FROM landing_record l "
-        "JOIN payload p ON p.payload_hash = l.payload_hash "
-        "WHERE l.batch_id = :b AND l.ordinal IN :o"), {"b": batch.batch_id}, "o",
-        sorted(by_ordinal))
+    if not rejections:
+        return
+    held = dict(rows_matching(conn, "SELECT payload_hash, packed FROM payload", "payload_hash",
+                              sorted({r.payload_hash for r in rejections})))
     execute_many(conn, text(
         "INSERT INTO quarantine (source_table, payload_hash, batch_id, ordinal, record_key, "
         "reasons, payload) VALUES (:t, :h, :b, :o, :k, :r, :p) ON CONFLICT DO NOTHING"),
-        [{"t": batch.source_table, "h": digest, "b": batch.batch_id, "o": ordinal,
-          "k": by_ordinal[ordinal].key,
-          "r": json.dumps(by_ordinal[ordinal].reasons, ensure_ascii=False),
-          "p": unpack(conn, packed)} for ordinal, digest, packed in landed])
+        [{"t": batch.source_table, "h": r.payload_hash, "b": batch.batch_id,
+          "o": ordinals[r.position], "k": r.key,
+          "r": json.dumps(r.reasons, ensure_ascii=False),
+          "p": unpack(conn, held[r.payload_hash])} for r in rejections])
 
 
 def _bundle_plan(conn: Connection, batch: Batch) -> str:
