@@ -3,16 +3,16 @@
 Each record is kept as canonical JSON with its sha256, so every version the
 warehouse holds, and every flag built on it, can be traced to the exact
 payload a source served. Each distinct payload is written once, into
-`payload`, as the pull lands, packed (landing/packing.py); a landing row only
-points at it. A record a
-REST source re-serves exactly as a loaded pull brought it is only counted
+`payload`, as the pull lands, packed (landing/packing.py). A record a REST
+source re-serves exactly as a loaded pull brought it is only counted
 (`unchanged`): validating and loading it again would change nothing. A
 dev-reform bundle is a whole snapshot, so every row lands, its payload only
-when new. A pull streams through in chunks: landing writes records as they
-come, and notes which of them landed (`Landed`), so that validating the pull
-reads the records as they came, decoded once, never read back from the
-warehouse and parsed again. Landing rows last until the pull is loaded
-(warehouse/load.py)."""
+when new, and a landing row points at each, for loading to hold the bundle
+against the rows still valid; landing rows last until the bundle is loaded
+(warehouse/load.py). A pull streams through in chunks: landing writes records
+as they come, and notes which of them landed (`Landed`), so that validating
+the pull reads the records as they came, decoded once, never read back from
+the warehouse and parsed again."""
 
 from __future__ import annotations
 
@@ -161,7 +161,6 @@ def land(
             payloads, hashes = encoded(chunk)
             # Asked before the chunk is written: PostgreSQL takes no query mid-COPY.
             owners = _owners(conn, sorted(set(hashes)))
-            landing: list[tuple[str, int, str]] = []
             new: dict[str, tuple[int, bytes]] = {}
             adopted: dict[str, int] = {}
             kept: list[tuple[int, str]] = []
@@ -177,7 +176,6 @@ def land(
                         continue
                 elif owner[0] != batch_id:
                     adopted.setdefault(digest, ordinal)
-                landing.append((batch_id, ordinal, digest))
                 kept.append((ordinal, digest))
             packed = packer.pack([payload for _, payload in new.values()])
             # A payload repeated in a later chunk is not found held yet, and is
@@ -190,7 +188,12 @@ def land(
                 conn.execute(text("UPDATE payload SET batch_id = :b, ordinal = :o "
                                   "WHERE payload_hash = :h"),
                              [{"b": batch_id, "o": o, "h": h} for h, o in adopted.items()])
-            write_rows(conn, "landing_record", _LANDING_COLUMNS, landing, may_exist=False)
+            if snapshot:
+                # Loading a bundle holds its landing rows against the rows still
+                # valid; a REST pull's landed records need no row of their own.
+                write_rows(conn, "landing_record", _LANDING_COLUMNS,
+                           ((batch_id, ordinal, digest) for ordinal, digest in kept),
+                           may_exist=False)
             if landed is not None:
                 landed.add(kept)
             pulled += len(chunk)
