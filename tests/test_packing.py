@@ -77,28 +77,34 @@ def test_a_few_payloads_are_packed_without_one_until_a_pull_brings_enough(engine
 def test_an_upgrade_packs_the_payloads_held_as_text(warehouse_url):
     engine = make_engine(warehouse_url)
     migrate(engine, "0020")
-    records = [account(n) for n in range(TRAIN_FROM)]
-    payloads = {hashlib.sha256(p).hexdigest(): p for p in map(canonical_bytes, records)}
+    pulls = {"b1": ("wage_accounts", [account(n) for n in range(TRAIN_FROM)]),
+             "b2": ("wage_deposits", [account(n) | {"form": "cash"} for n in range(TRAIN_FROM)])}
     orphan = canonical_bytes({"entry_id": "gone"})
+    payloads = {hashlib.sha256(orphan).hexdigest(): orphan}
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO load_batch (batch_id, run_date, source_table, source, pulled_at, "
-            "pulled, status) VALUES ('b1', :d, 'wage_accounts', 'test', 't', :n, 'loaded')"),
-            {"d": D, "n": len(records)})
+        for batch_id, (table, records) in pulls.items():
+            conn.execute(text(
+                "INSERT INTO load_batch (batch_id, run_date, source_table, source, pulled_at, "
+                "pulled, status) VALUES (:b, :d, :t, 'test', 't', :n, 'loaded')"),
+                {"b": batch_id, "d": D, "t": table, "n": len(records)})
+            held = {hashlib.sha256(p).hexdigest(): p for p in map(canonical_bytes, records)}
+            conn.execute(text(
+                "INSERT INTO payload (payload_hash, batch_id, ordinal, payload) "
+                "VALUES (:h, :b, :o, :p)"),
+                [{"h": digest, "b": batch_id, "o": n, "p": payload.decode("utf-8")}
+                 for n, (digest, payload) in enumerate(held.items())])
+            payloads |= held
         conn.execute(text(
             "INSERT INTO payload (payload_hash, batch_id, ordinal, payload) "
-            "VALUES (:h, :b, :o, :p)"),
-            [{"h": digest, "b": "b1", "o": n, "p": payload.decode("utf-8")}
-             for n, (digest, payload) in enumerate(payloads.items())]
-            + [{"h": hashlib.sha256(orphan).hexdigest(), "b": "a pull no longer held", "o": 0,
-                "p": orphan.decode("utf-8")}])
+            "VALUES (:h, 'a pull no longer held', 0, :p)"),
+            {"h": hashlib.sha256(orphan).hexdigest(), "p": orphan.decode("utf-8")})
     migrate(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT source_table FROM payload_dictionary")).all() == [
-            ("wage_accounts",)]
+        assert conn.execute(text("SELECT source_table, trained_on FROM payload_dictionary "
+                                 "ORDER BY source_table")).all() == [
+            ("wage_accounts", "b1"), ("wage_deposits", "b2")]
         if engine.dialect.name == "sqlite":  # the table is its key's index, not beside it
             assert conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'payload'")
                                 ).scalar().endswith("WITHOUT ROWID")
-    assert _read_back(engine, _held(engine)) == payloads | {
-        hashlib.sha256(orphan).hexdigest(): orphan}
+    assert _read_back(engine, _held(engine)) == payloads
     engine.dispose()
