@@ -178,6 +178,35 @@ def test_a_bundle_keeps_what_changed_and_its_rows_stay_valid_while_unchanged(eng
     assert _valid_in(engine, day3 + dt.timedelta(days=2)) == [("2025-09", 10000_00)]
 
 
+def _indexes(engine, table: str) -> dict[str, list]:
+    from sqlalchemy import inspect
+
+    return {index["name"]: index["column_names"] for index in inspect(engine).get_indexes(table)}
+
+
+def test_the_first_bundle_fills_its_table_with_the_indexes_built_after(engine):
+    from wageguard.validate import BatchRejected
+
+    def row(n, labour="1"):
+        return {"项目代码": f"2025-150203-47-01-{n:06d}", "拨付月份": "202509",
+                "计划拨付金额": "100", "实际拨付金额": "80.5", "其中人工费用": labour}
+
+    indexes = _indexes(engine, "fund_disbursement")
+    assert {"fund_disbursement_open", "fund_disbursement_code_valid"} <= indexes.keys()
+    day = dt.date(2026, 11, 18)
+    with pytest.raises(BatchRejected):  # a failed first fill leaves the indexes as they were
+        _bundle(engine, day, [row(n, "待定") for n in range(30)])
+    assert _indexes(engine, "fund_disbursement") == indexes
+    assert _bundle(engine, day, [row(n) for n in range(30)])["loaded"] == 30
+    assert _indexes(engine, "fund_disbursement") == indexes
+    with engine.connect() as conn:  # built over the rows that went in without them
+        open_rows = conn.execute(text(
+            "SELECT COUNT(*) FROM fund_disbursement INDEXED BY fund_disbursement_open "
+            "WHERE payload_hash > '' AND valid_to IS NULL") if engine.dialect.name == "sqlite"
+            else text("SELECT COUNT(*) FROM fund_disbursement WHERE valid_to IS NULL")).scalar()
+    assert open_rows == 30
+
+
 def test_a_rejected_pull_loads_nothing_and_keeps_its_quarantine_as_landed(engine):
     from wageguard.validate import BatchRejected
 

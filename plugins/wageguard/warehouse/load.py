@@ -15,12 +15,14 @@ import logging
 import time
 from array import array
 from collections.abc import Iterator
+from contextlib import nullcontext
 from functools import cache
 
 from sqlalchemy import Connection, Engine, inspect, text
 
 from wageguard.db.bulk import (
     bulk_work,
+    indexes_built_after,
     lock_for_writing,
     refresh_statistics,
     rows_matching,
@@ -93,7 +95,9 @@ def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_s
             writer = _VersionWriter(conn, batch, columns, ordinals)
             seconds["load"] += time.monotonic() - step
             verdicts = validation.verdicts()
-            with bulk_work():
+            deferred = (indexes_built_after(conn, writer.target) if writer.into_empty
+                        else nullcontext())
+            with bulk_work(), deferred:
                 while True:
                     step = time.monotonic()
                     verdict = next(verdicts, None)
@@ -103,6 +107,8 @@ def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_s
                     step = time.monotonic()
                     writer.write(verdict)
                     seconds["load"] += time.monotonic() - step
+                step = time.monotonic()  # the indexes deferred are built on leaving
+            seconds["load"] += time.monotonic() - step
             validation.judge(float(max_bad_share), min_rows_for_share, allow_empty)
             step = time.monotonic()
             if bundle == "newer":
@@ -189,6 +195,8 @@ class _VersionWriter:
         self.may_exist = conn.execute(
             text(f"SELECT 1 FROM {self.target} {where}LIMIT 1"), {"d": batch.bundle_day}
         ).first() is not None
+        self.into_empty = not self.may_exist and conn.execute(
+            text(f"SELECT 1 FROM {self.target} LIMIT 1")).first() is None
 
     def write(self, verdict: ChunkVerdict) -> None:
         batch, n = self.batch, len(verdict.positions)
