@@ -14,6 +14,7 @@ its dictionary, so `zstd -D <dictionary> -d` reads it outside wageguard too."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import zstandard
@@ -73,7 +74,9 @@ class Packer:
 # Dictionaries by id. zstd derives a trained dictionary's id from its content,
 # so one id is one dictionary whichever warehouse holds it.
 _DICTIONARIES: dict[int, zstandard.ZstdCompressionDict] = {}
-_DECOMPRESSORS: dict[int, zstandard.ZstdDecompressor] = {0: zstandard.ZstdDecompressor()}
+# Decompressors by dictionary id (0: none), each thread its own: python-zstandard
+# keeps a context per decompressor, not to be used by two threads at once.
+_THREAD = threading.local()
 
 
 def _dictionary(dictionary_id: int, content: bytes) -> zstandard.ZstdCompressionDict:
@@ -82,17 +85,25 @@ def _dictionary(dictionary_id: int, content: bytes) -> zstandard.ZstdCompression
     return _DICTIONARIES[dictionary_id]
 
 
+def _decompressor(conn: Connection, dictionary_id: int) -> zstandard.ZstdDecompressor:
+    held: dict[int, zstandard.ZstdDecompressor] = _THREAD.__dict__.setdefault("held", {})
+    if dictionary_id not in held:
+        if dictionary_id == 0:
+            held[0] = zstandard.ZstdDecompressor()
+        else:
+            content = conn.execute(
+                text("SELECT dictionary FROM payload_dictionary WHERE dictionary_id = :i"),
+                {"i": dictionary_id}).scalar()
+            if content is None:
+                raise LookupError(f"payload packed with dictionary {dictionary_id}, which "
+                                  "the warehouse does not hold")
+            held[dictionary_id] = zstandard.ZstdDecompressor(
+                dict_data=_dictionary(dictionary_id, bytes(content)))
+    return held[dictionary_id]
+
+
 def unpack(conn: Connection, packed: bytes) -> str:
     """A packed payload's canonical JSON."""
     frame = bytes(packed)
     dictionary_id = zstandard.get_frame_parameters(frame).dict_id
-    if dictionary_id not in _DECOMPRESSORS:
-        content = conn.execute(
-            text("SELECT dictionary FROM payload_dictionary WHERE dictionary_id = :i"),
-            {"i": dictionary_id}).scalar()
-        if content is None:
-            raise LookupError(f"payload packed with dictionary {dictionary_id}, which the "
-                              "warehouse does not hold")
-        _DECOMPRESSORS[dictionary_id] = zstandard.ZstdDecompressor(
-            dict_data=_dictionary(dictionary_id, bytes(content)))
-    return _DECOMPRESSORS[dictionary_id].decompress(frame).decode("utf-8")
+    return _decompressor(conn, dictionary_id).decompress(frame).decode("utf-8")
