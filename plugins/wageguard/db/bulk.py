@@ -38,17 +38,35 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Itera
     if not may_exist:
         _copy(cursor, table, names, rows)
         return cursor.rowcount
-    # COPY cannot skip a conflicting row: copy into a private staging table,
-    # made afresh in each transaction (in the table's shape of the moment),
-    # then keep what is new.
-    stage = f"stage_{table}"
-    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DROP")
-    _copy(cursor, stage, names, rows)
-    cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
-                   "ON CONFLICT DO NOTHING")
-    inserted = cursor.rowcount
-    cursor.execute(f"TRUNCATE {stage}")
-    return inserted
+    # COPY cannot skip a conflicting row: copy into a staging table, then keep
+    # what is new.
+    with _staged(conn, table, columns) as stage:
+        _copy(cursor, stage.name, names, rows)
+    return stage.inserted
+
+
+class _Stage:
+    def __init__(self, name: str) -> None:
+        self.name, self.inserted = name, 0
+
+
+@contextmanager
+def _staged(conn: Connection, table: str, columns: Sequence[str],
+            order: str | None = None) -> Iterator[_Stage]:
+    """A private temporary table shaped as `columns` of `table`, made afresh
+    (in the table's shape of the moment) and dropped after; on leaving, its
+    rows go into `table` (in `order` if given), a row whose primary key is
+    already there skipped, and `inserted` says how many went in. On a failure
+    the transaction's rollback takes the table with it."""
+    names = ", ".join(columns)
+    stage = _Stage(f"staged_{table}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {stage.name} AS "
+                         f"SELECT {names} FROM {table} WHERE 1 = 0")
+    yield stage
+    stage.inserted = conn.exec_driver_sql(
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage.name}"
+        f"{f' ORDER BY {order}' if order else ''} ON CONFLICT DO NOTHING").rowcount
+    conn.exec_driver_sql(f"DROP TABLE {stage.name}")
 
 
 @contextmanager
@@ -60,15 +78,8 @@ def written_in_key_order(conn: Connection, table: str, columns: Sequence[str],
     by `key` kept). A table keyed by a hash takes rows all over its index:
     in key order each page is taken once (SQLite, 427 k payloads: 3.5 s row by
     row as they came, 1.6 s staged and sorted)."""
-    names = ", ".join(columns)
-    stage = f"staged_{table}"
-    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS "
-                         f"SELECT {names} FROM {table} WHERE 1 = 0")
-    conn.exec_driver_sql(f"DELETE FROM {stage}")
-    yield lambda rows: write_rows(conn, stage, columns, rows, may_exist=False)
-    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
-                         f"ORDER BY {key} ON CONFLICT DO NOTHING")
-    conn.exec_driver_sql(f"DELETE FROM {stage}")
+    with _staged(conn, table, columns, order=key) as stage:
+        yield lambda rows: write_rows(conn, stage.name, columns, rows, may_exist=False)
 
 
 @contextmanager

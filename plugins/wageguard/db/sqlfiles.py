@@ -54,4 +54,3 @@ def execute_many(conn: Connection, statement, rows: list[dict], chunk: int = 500
     parameter list in memory at a time."""
     for start in range(0, len(rows), chunk):
         conn.execute(statement, rows[start:start + chunk])
-

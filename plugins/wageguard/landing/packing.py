@@ -28,9 +28,6 @@ DICTIONARY_BYTES = 16_384
 # twice the time.
 LEVEL = 3
 
-_PLAIN = zstandard.ZstdCompressor(level=LEVEL, write_checksum=False)
-
-
 class Packer:
     """Packs one source table's payloads, with its dictionary once there is
     one. A payload whose table is unknown (its pull no longer held) is packed
@@ -39,13 +36,15 @@ class Packer:
     def __init__(self, conn: Connection, source_table: str | None, batch_id: str) -> None:
         self._conn, self._table, self._batch_id = conn, source_table, batch_id
         self._compressor: zstandard.ZstdCompressor | None = None
+        # A compressor keeps a context that two threads may not share: one a packer.
+        self._plain = zstandard.ZstdCompressor(level=LEVEL, write_checksum=False)
 
     def pack(self, payloads: Sequence[bytes]) -> list[bytes]:
         """`payloads` (canonical JSON) packed. Runs queries: call it between
         writes, not during one (PostgreSQL takes no query mid-COPY)."""
         if self._compressor is None and self._table is not None:
             self._compressor = self._with_dictionary(payloads)
-        compressor = self._compressor or _PLAIN
+        compressor = self._compressor or self._plain
         return [compressor.compress(payload) for payload in payloads]
 
     def _with_dictionary(self, samples: Sequence[bytes]) -> zstandard.ZstdCompressor | None:
@@ -61,7 +60,6 @@ class Packer:
             held = self._held()
         if held is None:
             return None
-        held.precompute_compress(level=LEVEL)
         return zstandard.ZstdCompressor(dict_data=held, level=LEVEL, write_checksum=False)
 
     def _held(self) -> zstandard.ZstdCompressionDict | None:
@@ -81,7 +79,9 @@ _THREAD = threading.local()
 
 def _dictionary(dictionary_id: int, content: bytes) -> zstandard.ZstdCompressionDict:
     if dictionary_id not in _DICTIONARIES:
-        _DICTIONARIES[dictionary_id] = zstandard.ZstdCompressionDict(content)
+        dictionary = zstandard.ZstdCompressionDict(content)
+        dictionary.precompute_compress(level=LEVEL)
+        _DICTIONARIES[dictionary_id] = dictionary
     return _DICTIONARIES[dictionary_id]
 
 
