@@ -11,7 +11,7 @@ import random
 from conftest import write_night_flags
 from sqlalchemy import text
 from wageguard.db.values import as_date
-from wageguard.rules.flag_versions import FLAG_COLUMNS
+from wageguard.rules.flag_versions import FLAG_COLUMNS, OPEN_END
 
 N1, N2, N3, N4, N5 = (dt.date(2026, 11, d) for d in (17, 18, 19, 20, 21))
 P, Q = "ZJ150203-2025-00123", "ZJ150203-2025-00456"
@@ -48,14 +48,40 @@ def flags_of(engine, night: dt.date) -> set[tuple]:
 def test_a_flag_unchanged_night_after_night_is_one_version(engine):
     for night in (N1, N2, N3):
         evaluate(engine, night, flag())
-    assert versions(engine) == [(P, "WA1", N1, N3, N1, "{}")]
+    assert versions(engine) == [(P, "WA1", N1, OPEN_END, N1, "{}")]
     assert all(flags_of(engine, night) == {flag()} for night in (N1, N2, N3))
+
+
+def test_the_next_night_writes_only_the_flags_that_end_change_or_start(engine):
+    """An open version the night continues is left unwritten: on PostgreSQL a
+    written row is a new row until VACUUM."""
+    evaluate(engine, N1, flag(), flag(Q, "WD1"), flag(Q, "WA1"))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE written (project_id TEXT, rule TEXT, what TEXT)"))
+        for what in ("INSERT", "UPDATE", "DELETE"):
+            row = "OLD" if what == "DELETE" else "NEW"
+            body = (f"INSERT INTO written VALUES ({row}.project_id, {row}.rule, '{what}')")
+            if engine.dialect.name == "sqlite":
+                conn.execute(text(f"CREATE TRIGGER log_{what} AFTER {what} ON flag_version "
+                                  f"BEGIN {body}; END"))
+            else:
+                conn.execute(text(f"CREATE FUNCTION log_{what}() RETURNS trigger "
+                                  f"LANGUAGE plpgsql AS $$ BEGIN {body}; RETURN NULL; END $$"))
+                conn.execute(text(f"CREATE TRIGGER log_{what} AFTER {what} ON flag_version "
+                                  f"FOR EACH ROW EXECUTE FUNCTION log_{what}()"))
+    evaluate(engine, N2, flag(), flag(Q, "WD1", detail='{"x": 1}'), flag(Q, "WD2"))
+    with engine.connect() as conn:
+        written = sorted(conn.execute(text("SELECT * FROM written")).all())
+    assert written == [(Q, "WA1", "UPDATE"), (Q, "WD1", "INSERT"), (Q, "WD1", "UPDATE"),
+                       (Q, "WD2", "INSERT")]
+    assert flags_of(engine, N1) == {flag(), flag(Q, "WD1"), flag(Q, "WA1")}
+    assert flags_of(engine, N2) == {flag(), flag(Q, "WD1", detail='{"x": 1}'), flag(Q, "WD2")}
 
 
 def test_a_flag_without_district_or_name_is_still_the_same_flag(engine):
     for night in (N1, N2):
         evaluate(engine, night, flag(district=None, name=None))
-    assert versions(engine) == [(P, "WA1", N1, N2, N1, "{}")]
+    assert versions(engine) == [(P, "WA1", N1, OPEN_END, N1, "{}")]
 
 
 def test_a_flag_that_ends_and_returns_is_a_new_version(engine):
@@ -63,7 +89,7 @@ def test_a_flag_that_ends_and_returns_is_a_new_version(engine):
     evaluate(engine, N2, flag())
     evaluate(engine, N3)
     evaluate(engine, N4, flag(raised_on=N4))
-    assert versions(engine) == [(P, "WA1", N1, N2, N1, "{}"), (P, "WA1", N4, N4, N4, "{}")]
+    assert versions(engine) == [(P, "WA1", N1, N2, N1, "{}"), (P, "WA1", N4, OPEN_END, N4, "{}")]
     assert flags_of(engine, N3) == set()
 
 
@@ -72,19 +98,19 @@ def test_new_facts_start_a_new_version(engine):
     evaluate(engine, N2, flag(detail='{"short": 2}'))
     evaluate(engine, N3, flag(detail='{"short": 2}'))
     assert versions(engine) == [(P, "WA1", N1, N1, N1, '{"short": 1}'),
-                                (P, "WA1", N2, N3, N1, '{"short": 2}')]
+                                (P, "WA1", N2, OPEN_END, N1, '{"short": 2}')]
 
 
 def test_reevaluating_a_middle_night_cuts_and_joins_the_versions_around_it(engine):
     for night in (N1, N2, N3, N4, N5):
         evaluate(engine, night, flag())
     evaluate(engine, N3, flag(Q, "WD1", N3))
-    assert versions(engine) == [(P, "WA1", N1, N2, N1, "{}"), (P, "WA1", N4, N5, N1, "{}"),
+    assert versions(engine) == [(P, "WA1", N1, N2, N1, "{}"), (P, "WA1", N4, OPEN_END, N1, "{}"),
                                 (Q, "WD1", N3, N3, N3, "{}")]
     assert flags_of(engine, N3) == {flag(Q, "WD1", N3)}
     assert flags_of(engine, N4) == {flag()}
     evaluate(engine, N3, flag())
-    assert versions(engine) == [(P, "WA1", N1, N5, N1, "{}")]
+    assert versions(engine) == [(P, "WA1", N1, OPEN_END, N1, "{}")]
 
 
 def test_reevaluating_the_first_and_the_last_night(engine):
@@ -95,15 +121,15 @@ def test_reevaluating_the_first_and_the_last_night(engine):
     assert versions(engine) == [(P, "WA1", N1, N1, N1, '{"x": 1}'), (P, "WA1", N2, N2, N1, "{}")]
     evaluate(engine, N1, flag())
     evaluate(engine, N3, flag())
-    assert versions(engine) == [(P, "WA1", N1, N3, N1, "{}")]
+    assert versions(engine) == [(P, "WA1", N1, OPEN_END, N1, "{}")]
 
 
 def test_a_night_evaluated_late_inside_a_version_takes_its_own_flags(engine):
     evaluate(engine, N1, flag())
     evaluate(engine, N3, flag())
-    assert versions(engine) == [(P, "WA1", N1, N3, N1, "{}")], "N2 is no night of the flags"
+    assert versions(engine) == [(P, "WA1", N1, OPEN_END, N1, "{}")], "N2 is no night of the flags"
     evaluate(engine, N2)
-    assert versions(engine) == [(P, "WA1", N1, N1, N1, "{}"), (P, "WA1", N3, N3, N1, "{}")]
+    assert versions(engine) == [(P, "WA1", N1, N1, N1, "{}"), (P, "WA1", N3, OPEN_END, N1, "{}")]
     assert [flags_of(engine, n) for n in (N1, N2, N3)] == [{flag()}, set(), {flag()}]
 
 

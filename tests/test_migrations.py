@@ -35,10 +35,6 @@ def _indexes(engine, *tables: str) -> set[str]:
     return {index["name"] for table in tables for index in inspect(engine).get_indexes(table)}
 
 
-def _has_the_newest_revision(engine) -> bool:
-    return "packed" in {c["name"] for c in inspect(engine).get_columns("payload")}
-
-
 def _assert_upgraded_with_data(engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert "schema_version" not in tables
@@ -51,7 +47,7 @@ def _assert_upgraded_with_data(engine) -> None:
             "investment_project_open", "fund_disbursement_open"} <= _indexes(
         engine, "investment_project", "fund_disbursement")
     assert "payload" not in {c["name"] for c in inspect(engine).get_columns("landing_record")}
-    assert _has_the_newest_revision(engine)
+    assert "packed" in {c["name"] for c in inspect(engine).get_columns("payload")}
 
 
 def test_every_schema_file_is_one_revision_of_one_chain():
@@ -68,7 +64,6 @@ def test_a_warehouse_at_the_previous_version_is_upgraded_in_place(warehouse_url)
     engine = make_engine(warehouse_url)
     previous = _head() - 1
     assert migrate(engine, f"{previous:04d}") == previous
-    assert not _has_the_newest_revision(engine)
     _publish_a_night(engine)
     assert migrate(engine) == _head()
     _assert_upgraded_with_data(engine)
@@ -128,3 +123,31 @@ def test_every_nights_flags_become_versions_and_read_as_they_were(warehouse_url)
     assert sorted((as_date(n), pr, r, as_date(raised), *rest)
                   for n, pr, r, raised, *rest in read) == sorted(flags)
     assert [as_date(n) for n in nights] == [n1, n2, n3, n4, n5]
+
+
+def test_versions_holding_through_the_latest_night_become_open(warehouse_url):
+    from wageguard.rules.flag_versions import OPEN_END
+
+    engine = make_engine(warehouse_url)
+    migrate(engine, "0021")
+    n1, n2, n3 = (dt.date(2026, 11, d) for d in (17, 18, 19))
+    p, q = "ZJ150203-2025-00123", "ZJ150203-2025-00456"
+    read_flags = text("SELECT run_date, project_id, rule FROM flag_night "
+                      "ORDER BY run_date, project_id")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO evaluated_night (run_date) VALUES (:n)"),
+                     [{"n": n} for n in (n1, n2, n3)])
+        conn.execute(text(
+            "INSERT INTO flag_version (project_id, rule, first_night, last_night, "
+            "base_severity, raised_on, rule_version, detail) "
+            "VALUES (:p, 'WA1', :first, :last, 'red', :first, '1', '{}')"),
+            [{"p": p, "first": n1, "last": n3}, {"p": q, "first": n1, "last": n2}])
+        before = conn.execute(read_flags).all()
+    migrate(engine)
+    with engine.connect() as conn:
+        versions = conn.execute(text("SELECT project_id, last_night FROM flag_version "
+                                     "ORDER BY project_id")).all()
+        after = conn.execute(read_flags).all()
+    engine.dispose()
+    assert [(pr, as_date(last)) for pr, last in versions] == [(p, OPEN_END), (q, n2)]
+    assert after == before and len(before) == 5

@@ -1,8 +1,11 @@
--- Night :run_date's flags become those in night_flag, whichever nights before
--- and after it were evaluated already (a re-run, a backfill in reverse order;
--- rules/flag_versions.py). A flag version spans a run of evaluated nights,
--- first_night to last_night, over which the flag held with one content:
--- severity, raised_on, rule version, facts, district and project name.
+-- Night :run_date's flags become those in night_flag, when a later night has
+-- been evaluated already (a re-run, a backfill in reverse order;
+-- rules/flag_versions.py; sql/flags/write_latest_night.sql writes the others).
+-- A flag version spans a run of evaluated nights, first_night to last_night,
+-- over which the flag held with one content: severity, raised_on, rule
+-- version, facts, district and project name. An open version, holding through
+-- the latest night, ends after every night (OPEN_END), and is cut and
+-- joined here as any other.
 -- UPDATE ... FROM and IS NOT DISTINCT FROM need SQLite 3.39 or later (Debian 12
 -- and the Airflow image have 3.40).
 

@@ -4,19 +4,32 @@ A flag that holds night after night with the same content is one row, whose
 first and last nights bound the evaluated nights it spans; `flag_night`, a
 view, gives each night's flags from them. Night D's flags replace whatever D
 held, whichever nights before and after it were evaluated already (a re-run,
-a backfill in reverse order): sql/flags/write_night.sql cuts the versions
-spanning D, carries on those the night continues unchanged, and starts the
-others. On a night like the one before, it only moves versions' last nights."""
+a backfill in reverse order).
+
+A version holding through the latest evaluated night is open: its last night
+is OPEN_END, after every night, so the night after it continues it without
+writing it. On PostgreSQL a written row is a new row until VACUUM, and moving
+every open flag's last night each night grew the warehouse by some 0.2 MB a
+night at 20,000 projects with nothing changed. So the night every scheduled
+run writes, the latest, writes only the flags that end, change or start
+(sql/flags/write_latest_night.sql); a night with later nights evaluated cuts
+the versions spanning it and joins them again around its own flags
+(sql/flags/write_night.sql)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from wageguard.db.bulk import refresh_statistics, write_rows
 from wageguard.db.sqlfiles import run_file
+from wageguard.db.values import as_date
+
+# The last night of an open version: later than any night, so that "the
+# versions holding on night D" stays `first_night <= D <= last_night`.
+OPEN_END = dt.date(9999, 12, 31)
 
 # What a flag is on a night: its identity, then its content.
 FLAG_COLUMNS = ("project_id", "rule", "base_severity", "raised_on", "rule_version", "detail",
@@ -39,5 +52,8 @@ def keep_night_flags(conn: Connection, run_date: dt.date) -> None:
     # PostgreSQL plans joins over fresh rows from their statistics: without
     # them, a first night's export of its flags once took 86 s, not 0.1 s.
     refresh_statistics(conn, ["night_flag"])
-    run_file(conn, "flags/write_night.sql", {"run_date": run_date})
+    latest = conn.execute(text("SELECT MAX(run_date) FROM evaluated_night")).scalar()
+    latest_night = latest is None or as_date(latest) <= run_date
+    run_file(conn, "flags/write_latest_night.sql" if latest_night else "flags/write_night.sql",
+             {"run_date": run_date, "open_end": OPEN_END})
     refresh_statistics(conn, ["flag_version", "evaluated_night"])
