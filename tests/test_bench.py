@@ -262,6 +262,16 @@ def test_the_time_axis_options_refuse_what_cannot_be_measured(argv, capsys):
     assert "argument --" in capsys.readouterr().err
 
 
+def test_nights_that_would_end_after_today_are_refused_before_any_work(tmp_path):
+    from wageguard_dev.bench.run import run
+
+    today = dt.date.today()
+    with pytest.raises(SystemExit, match=r"Pass --date \d{4}-\d\d-\d\d or earlier"):
+        run(_args("--nights", "30", "--date", (today - dt.timedelta(days=5)).isoformat(),
+                  "--workdir", str(tmp_path)))
+    assert not any(tmp_path.iterdir()), "refused before a world, a warehouse or Airflow"
+
+
 def test_without_nights_the_benchmark_is_the_single_night_one():
     assert _args().nights is None and _args("--nights", "30", "--changed", "0").nights == 30
 
