@@ -129,18 +129,19 @@ def _bytes_of(engine, table: str) -> int:
 
 
 def test_the_rows_a_night_dropped_leave_room_for_the_next_nights(engine):
-    """As each night's landing rows go once its pulls are loaded: from the
-    second night of a run on, a night's rows take the room the night before
-    took, however soon it follows."""
+    """As each night's snapshot goes once it is published: from the second
+    night of a run on, a night's rows take the room the night before took,
+    however soon it follows."""
     sizes = []
     for night in range(5):
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO landing_record (batch_id, ordinal, payload_hash) "
-                              "VALUES (:b, :o, :h)"),
-                         [{"b": f"night-{night}", "o": n, "h": f"{n:064x}"} for n in range(3000)])
-        sizes.append(_bytes_of(engine, "landing_record"))
+            conn.execute(text("INSERT INTO night_link (run_date, project_id, investment_code) "
+                              "VALUES (:d, :p, :i)"),
+                         [{"d": dt.date(2026, 11, 21 + night), "p": f"P{n:06d}",
+                           "i": f"{n:064x}"} for n in range(3000)])
+        sizes.append(_bytes_of(engine, "night_link"))
         with engine.begin() as conn:
-            conn.execute(text("DELETE FROM landing_record"))
+            conn.execute(text("DELETE FROM night_link"))
         reclaim_space(engine)
     assert sizes[0] > 0
     assert max(sizes) == sizes[1], sizes

@@ -7,12 +7,12 @@ payload a source served. Each distinct payload is written once, into
 source re-serves exactly as a loaded pull brought it is only counted
 (`unchanged`): validating and loading it again would change nothing. A
 dev-reform bundle is a whole snapshot, so every row lands, its payload only
-when new, and a landing row points at each, for loading to hold the bundle
-against the rows still valid; landing rows last until the bundle is loaded
-(warehouse/load.py). A pull streams through in chunks: landing writes records
-as they come, and notes which of them landed (`Landed`), so that validating
-the pull reads the records as they came, decoded once, never read back from
-the warehouse and parsed again."""
+when new. A pull streams through in chunks: landing writes records as they
+come, and notes which of them landed (`Landed`, on disk beside the task, not
+in the warehouse), so that validating the pull reads the records as they
+came, decoded once, never read back from the warehouse and parsed again, and
+loading a bundle holds what it landed against the rows still valid
+(warehouse/load.py)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,8 @@ from sqlalchemy import Connection, text
 
 from wageguard.db.bulk import (
     bulk_work,
-    refresh_statistics,
     rows_matching,
     write_cache,
-    write_rows,
     written_in_key_order,
 )
 from wageguard.landing.packing import Packer
@@ -49,7 +47,6 @@ _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",
 _COMPILED = msgspec.json.Encoder(order="sorted")
 _FLOAT_PROBE = msgspec.msgpack.Encoder()
 _FLOAT64 = b"\xcb"
-_LANDING_COLUMNS = ("batch_id", "ordinal", "payload_hash")
 _PAYLOAD_COLUMNS = ("payload_hash", "batch_id", "ordinal", "packed")
 # Records hashed and looked up against the held payloads at a time.
 _LOOKUP = 2000
@@ -86,11 +83,6 @@ def now_text() -> str:
     return dt.datetime.now(tz).isoformat(timespec="microseconds")
 
 
-# A pull's landed records, as validating it reads them: (ordinal in the pull,
-# payload hash, record), in pull order.
-LandedRecords = Iterator[tuple[int, str, object]]
-
-
 class Landed:
     """Which records of a pull landed: each one's ordinal and payload hash,
     noted on disk as the pull lands, whatever its size."""
@@ -102,9 +94,20 @@ class Landed:
         self._marks.add(marks)
 
     def records(self, pull: Iterable) -> LandedRecords:
-        """The landed records of `pull`, the records that were landed, read again."""
-        pulled = enumerate(pull)
-        for ordinal, digest in self._marks:
+        return LandedRecords(self._marks, pull)
+
+
+class LandedRecords:
+    """A pull's landed records, as validating it reads them once: (ordinal in
+    the pull, payload hash, record), in pull order, the records of `pull` read
+    again. `marks`, the (ordinal, payload hash) of each, reads as often as asked."""
+
+    def __init__(self, marks: Spool, pull: Iterable) -> None:
+        self.marks, self._pull = marks, pull
+
+    def __iter__(self) -> Iterator[tuple[int, str, object]]:
+        pulled = enumerate(self._pull)
+        for ordinal, digest in self.marks:
             for at, record in pulled:
                 if at == ordinal:
                     yield ordinal, digest, record
@@ -188,19 +191,9 @@ def land(
                 conn.execute(text("UPDATE payload SET batch_id = :b, ordinal = :o "
                                   "WHERE payload_hash = :h"),
                              [{"b": batch_id, "o": o, "h": h} for h, o in adopted.items()])
-            if snapshot:
-                # Loading a bundle holds its landing rows against the rows still
-                # valid; a REST pull's landed records need no row of their own.
-                write_rows(conn, "landing_record", _LANDING_COLUMNS,
-                           ((batch_id, ordinal, digest) for ordinal, digest in kept),
-                           may_exist=False)
             if landed is not None:
                 landed.add(kept)
             pulled += len(chunk)
-        if snapshot:
-            # Loading asks which of a bundle's landing rows were judged already: a
-            # plan for landing rows a bulk write left unseen would be a nested loop.
-            refresh_statistics(conn, ["landing_record"])
     batch = Batch(
         batch_id=batch_id,
         run_date=run_date,

@@ -3,11 +3,11 @@
 After night D is published, nights older than WAGEGUARD_RETENTION_DAYS (400 by
 default: a year's audit, with a margin) are past the horizon. What only they
 could see goes: record versions superseded by one loaded before the oldest
-kept night's knowledge cutoff, dev-reform bundles older than its bundle, the
-payloads no stored version holds any more, and the landing rows of refused
-pulls. The flags, dispositions, deliveries, the pull ledger and the published
-files of every night are kept; a night past the horizon can no longer be
-re-run, and asking for it says so. The space is given back (`reclaim_space`)."""
+kept night's knowledge cutoff, dev-reform bundles older than its bundle, and
+the payloads no stored version holds any more. The flags, dispositions,
+deliveries, the pull ledger and the published files of every night are kept;
+a night past the horizon can no longer be re-run, and asking for it says so.
+The space is given back (`reclaim_space`)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def apply_retention(conn: Connection, run_date: dt.date, days: int) -> dict[str,
         else:
             dropped[table.version_table] = conn.execute(
                 text(_superseded(table)), {"cutoff": oldest.knowledge_cutoff}).rowcount
-    # A pull landed and never loaded keeps its landing rows and their payloads.
+    # A pull landed and never loaded keeps its payloads.
     done = "SELECT batch_id FROM load_batch WHERE run_date < :h AND status <> 'landed'"
     # Set difference, which both warehouses do whole: PostgreSQL runs a NOT IN
     # list that outgrows work_mem as a scan of it for every row, and SQLite a
@@ -86,9 +86,6 @@ def apply_retention(conn: Connection, run_date: dt.date, days: int) -> dict[str,
     dropped["payload"] = conn.execute(text(
         "DELETE FROM payload WHERE payload_hash IN ("
         f"SELECT payload_hash FROM payload WHERE batch_id IN ({done}){held})"),
-        {"h": oldest.run_date}).rowcount
-    dropped["landing_record"] = conn.execute(text(
-        f"DELETE FROM landing_record WHERE batch_id IN ({done})"),
         {"h": oldest.run_date}).rowcount
     conn.execute(text("DELETE FROM retention WHERE id = 1"))
     conn.execute(text("INSERT INTO retention (id, horizon, applied_at) VALUES (1, :h, :t)"),
@@ -103,9 +100,10 @@ FREE_SHARE_TO_RECLAIM = 0.25
 
 
 def reclaim_space(engine: Engine) -> bool:
-    """Makes the space of the rows a night dropped (its pulls' landing rows,
-    its snapshot, the flag versions it moved on) usable by the next night's;
-    returns whether the warehouse's file was rewritten to give space back.
+    """Makes the space of the rows a night dropped (its snapshot, on
+    PostgreSQL the old forms of the rows it updated) usable by the next
+    night's; returns whether the warehouse's file was rewritten to give space
+    back.
     PostgreSQL keeps a dropped row's space until a VACUUM: autovacuum comes
     when it comes, and without one between them each of a run of nights (a
     backfill) would add to the tables what the night before dropped. An index
