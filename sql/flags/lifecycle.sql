@@ -1,7 +1,7 @@
 -- A night's flags as the inspectors know them (rules.md, "Flag lifecycle"),
--- made from night_flag as the rules found it, before sql/flags/write_night.sql
--- keeps it. Run by rules/evaluate.py only: a test that gives flags their own
--- raised_on writes night_flag without it.
+-- made from night_flag as the rules found it, before it is kept as flag
+-- versions (rules/flag_versions.py). Run by rules/evaluate.py only: a test
+-- that gives flags their own raised_on writes night_flag without it.
 
 -- A flag the previous published night held (warehouse/night.py says which
 -- night that is, as for the marts) keeps the date it was first raised while

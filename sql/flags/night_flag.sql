@@ -1,5 +1,6 @@
--- Night D's flags as its evaluation found them, held for sql/flags/write_night.sql,
--- which drops the table. Temporary: it takes no room in the warehouse.
+-- Night D's flags as its evaluation found them, held until they are written as
+-- flag versions (rules/flag_versions.py), which drops the table. Temporary: it
+-- takes no room in the warehouse.
 CREATE TEMPORARY TABLE night_flag (
     project_id      TEXT NOT NULL,
     rule            TEXT NOT NULL,

@@ -1,6 +1,8 @@
--- Night :run_date's flags become those in night_flag, when a later night has
--- been evaluated already (a re-run, a backfill in reverse order;
--- rules/flag_versions.py; sql/flags/write_latest_night.sql writes the others).
+-- Night :run_date's flags, when a later night has been evaluated already (a
+-- re-run, a backfill in reverse order; rules/flag_versions.py): first the
+-- versions spanning the night are cut around it, and those the night carries
+-- on unchanged are carried on; then start_versions.sql starts the others and
+-- join_after_night.sql joins them with the next night's.
 -- A flag version spans a run of evaluated nights, first_night to last_night,
 -- over which the flag held with one content: severity, raised_on, rule
 -- version, facts, district and project name. An open version, holding through
@@ -30,7 +32,7 @@ WHERE first_night < :run_date AND last_night >= :run_date;
 
 DELETE FROM flag_version WHERE first_night = :run_date AND last_night >= :run_date;
 
--- A flag as it was on the previous evaluated night carries on that version;
+-- A flag as it was on the previous evaluated night carries on that version.
 UPDATE flag_version
 SET last_night = :run_date
 FROM night_flag t
@@ -42,36 +44,3 @@ WHERE flag_version.last_night = (SELECT MAX(run_date) FROM evaluated_night
       IS NOT DISTINCT FROM
       (flag_version.base_severity, flag_version.raised_on, flag_version.rule_version,
        flag_version.detail, flag_version.district_code, flag_version.project_name);
-
--- any other starts a version,
-INSERT INTO flag_version (project_id, rule, first_night, last_night, base_severity, raised_on,
-                          rule_version, detail, district_code, project_name)
-SELECT t.project_id, t.rule, :run_date, :run_date, t.base_severity, t.raised_on,
-       t.rule_version, t.detail, t.district_code, t.project_name
-FROM night_flag t
-WHERE NOT EXISTS (SELECT 1 FROM flag_version v
-                  WHERE v.project_id = t.project_id AND v.rule = t.rule
-                    AND v.last_night = :run_date);
-
--- and a version of the night takes in the flag's version of the next evaluated
--- night when that has the same content.
-UPDATE flag_version
-SET last_night = n.last_night
-FROM flag_version n
-WHERE flag_version.last_night = :run_date
-  AND n.project_id = flag_version.project_id AND n.rule = flag_version.rule
-  AND n.first_night = (SELECT MIN(run_date) FROM evaluated_night WHERE run_date > :run_date)
-  AND (n.base_severity, n.raised_on, n.rule_version, n.detail, n.district_code,
-       n.project_name)
-      IS NOT DISTINCT FROM
-      (flag_version.base_severity, flag_version.raised_on, flag_version.rule_version,
-       flag_version.detail, flag_version.district_code, flag_version.project_name);
-
-DELETE FROM flag_version
-WHERE first_night = (SELECT MIN(run_date) FROM evaluated_night WHERE run_date > :run_date)
-  AND last_night > :run_date
-  AND EXISTS (SELECT 1 FROM flag_version c
-              WHERE c.project_id = flag_version.project_id AND c.rule = flag_version.rule
-                AND c.first_night <= :run_date AND c.last_night >= flag_version.first_night);
-
-DROP TABLE night_flag;
