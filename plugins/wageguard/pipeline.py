@@ -52,12 +52,17 @@ class FutureNightError(ValueError):
     """Night D is asked for before its day has come."""
 
 
+def latest_runnable_night() -> dt.date:
+    """Today, in the inspectorate's time zone: the latest night that may be run."""
+    return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
 def refuse_future_night(run_date: dt.date) -> None:
     """The sources serve what they hold now, so a night later than today would
     go out with today's data under its date, and once published it would bar
     every real night before it (a night never published cannot be run once a
     later one was)."""
-    today = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    today = latest_runnable_night()
     if run_date > today:
         raise FutureNightError(
             f"night {run_date} is later than today ({today} in {TIMEZONE}, by this server's "

@@ -18,13 +18,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psutil
 from wageguard.exports.signing import KEY_FILE_ENV, generate_key_pair
 from wageguard.landing.store import canonical
 from wageguard.paths import var_dir
-from wageguard.pipeline import FutureNightError, refuse_future_night
+from wageguard.pipeline import latest_runnable_night
 from wageguard.plan import TIMEZONE
 
 from wageguard_dev.airflow_env import base_env, ensure_metadata_db
@@ -161,15 +160,15 @@ def _new_bytes(folder: Path, kept: set[tuple[int, int]]) -> int:
 def _refuse_nights_after_today(args: argparse.Namespace) -> None:
     """The pipeline runs no night before its day (pipeline.refuse_future_night):
     said before a world is made, not at the night that would fail."""
-    nights = args.nights or 2  # the first night and the incremental one
+    # Without --nights: the first night, and the incremental one unless skipped.
+    nights = args.nights or (1 if args.no_incremental else 2)
     last = args.date + dt.timedelta(days=nights - 1)
-    try:
-        refuse_future_night(last)
-    except FutureNightError as exc:
-        today = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
-        latest_start = today - dt.timedelta(days=nights - 1)
-        raise SystemExit(f"{nights} nights from --date {args.date} end on {last}: {exc} "
-                         f"Pass --date {latest_start} or earlier.") from exc
+    latest = latest_runnable_night()
+    if last > latest:
+        raise SystemExit(
+            f"{nights} nights from --date {args.date} end on {last}, after today ({latest} in "
+            f"{TIMEZONE}): the pipeline runs a night once its day has come. Pass --date "
+            f"{latest - dt.timedelta(days=nights - 1)} or earlier.")
 
 
 def run(args: argparse.Namespace) -> int:

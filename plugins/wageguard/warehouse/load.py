@@ -64,7 +64,8 @@ def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_s
                min_rows_for_share: int) -> Loaded:
     """Validates and loads `batch` from `landed`, its records as they landed."""
     # Reading and normalising the pull (most of validating it) runs before the
-    # transaction that writes it.
+    # transaction that writes it; on SQLite it still holds the write lock, as
+    # every transaction there takes it at its start (warehouse/engine.py).
     started_at, started = now_text(), time.monotonic()
     spec = BY_NAME[batch.source_table]
     validation = BatchValidation(spec)
@@ -73,14 +74,13 @@ def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_s
     # One connection throughout: a bundle's landed rows are a temporary table of it.
     with engine.connect() as conn, ExitStack() as held:
         bundle = _bundle_plan(conn, batch) if spec.system == "devreform" else None
+        to_read: Iterable[tuple[int, str, object]] = landed
         if bundle == "newer":
             held.enter_context(_landed_rows(conn, landed.marks))
+            to_read = of_ordinals(landed, _to_judge(conn, spec))
         if bundle != "held":
-            records_to_read: Iterable[tuple[int, str, object]] = landed
-            if bundle:
-                records_to_read = of_ordinals(landed, _to_judge(conn, spec))
             with bulk_work():
-                for at, hashes, records in _chunks(records_to_read, CHUNK):
+                for at, hashes, records in _chunks(to_read, CHUNK):
                     ordinals.extend(at)
                     validation.add(records, hashes)
         conn.commit()
@@ -97,21 +97,7 @@ def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_s
                 step = time.monotonic()
                 writer = _VersionWriter(conn, batch, columns, ordinals)
                 seconds["load"] += time.monotonic() - step
-                verdicts = validation.verdicts()
-                deferred = (indexes_built_after(conn, writer.target) if writer.into_empty
-                            else nullcontext())
-                with bulk_work(), deferred:
-                    while True:
-                        step = time.monotonic()
-                        verdict = next(verdicts, None)
-                        seconds["validate"] += time.monotonic() - step
-                        if verdict is None:
-                            break
-                        step = time.monotonic()
-                        writer.write(verdict)
-                        seconds["load"] += time.monotonic() - step
-                    step = time.monotonic()  # the indexes deferred are built on leaving
-                seconds["load"] += time.monotonic() - step
+                _write_verdicts(conn, writer, validation, seconds)
                 validation.judge(float(max_bad_share), min_rows_for_share, allow_empty)
                 step = time.monotonic()
                 if bundle == "newer":
@@ -144,6 +130,27 @@ def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_s
                     ", ".join(f"{check} ({n})" for check, n in
                               validation.summary["warnings"].items()))
     return counts
+
+
+def _write_verdicts(conn: Connection, writer: _VersionWriter, validation: BatchValidation,
+                    seconds: dict[str, float]) -> None:
+    """Each chunk's verdict written as validation gives it, the seconds of
+    validating and of writing told apart; into an empty table, the indexes
+    other than its key's built after the rows."""
+    verdicts = validation.verdicts()
+    deferred = indexes_built_after(conn, writer.target) if writer.into_empty else nullcontext()
+    with bulk_work(), deferred:
+        while True:
+            step = time.monotonic()
+            verdict = next(verdicts, None)
+            seconds["validate"] += time.monotonic() - step
+            if verdict is None:
+                break
+            step = time.monotonic()
+            writer.write(verdict)
+            seconds["load"] += time.monotonic() - step
+        step = time.monotonic()  # the indexes deferred are built on leaving
+    seconds["load"] += time.monotonic() - step
 
 
 def _chunks(landed: Iterable[tuple[int, str, object]], size: int
