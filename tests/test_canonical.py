@@ -39,7 +39,7 @@ def test_every_record_of_a_province_is_encoded_as_before(world):
         for record, payload, digest in zip(records, payloads, hashes, strict=True):
             before = _reference(record)
             assert payload == before, record
-            assert digest == hashlib.sha256(before).hexdigest() == payload_hash(
+            assert digest == hashlib.sha256(before).digest() == payload_hash(
                 payload.decode("utf-8"))
 
 

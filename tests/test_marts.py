@@ -357,7 +357,7 @@ def before_fields(warehouse_url):
 def test_an_export_recorded_before_its_fields_were_kept_gets_them_from_its_night(before_fields):
     from wageguard.warehouse.migrate import migrate
 
-    given(before_fields, "night_list_entry", list_entry("A", PREVIOUS))
+    given(before_fields, "night_list_entry", list_entry("A", PREVIOUS, payload_hash="ab" * 32))
     given(before_fields, "blacklist_export",
           {"run_date": PREVIOUS, "entry_id": "A", "row_hash": "h1"},
           {"run_date": days_before(2), "entry_id": "A", "row_hash": "h1"})  # snapshot gone

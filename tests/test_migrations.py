@@ -151,3 +151,30 @@ def test_versions_holding_through_the_latest_night_become_open(warehouse_url):
     engine.dispose()
     assert [(pr, as_date(last)) for pr, last in versions] == [(p, OPEN_END), (q, n2)]
     assert after == before and len(before) == 5
+
+
+def test_payload_hashes_held_as_hex_are_kept_as_their_bytes(warehouse_url):
+    engine = make_engine(warehouse_url)
+    migrate(engine, "0023")
+    digest = "0f" * 31 + "a9"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO payload (payload_hash, batch_id, ordinal, packed) "
+                          "VALUES (:h, 'b1', 0, :p)"), {"h": digest, "p": b"packed"})
+        conn.execute(text(
+            "INSERT INTO project_version (project_id, updated_at, payload_hash, batch_id, "
+            "loaded_at, deleted) VALUES ('P1', 't', :h, 'b1', 't', 0)"), {"h": digest})
+        conn.execute(text(
+            "INSERT INTO record_warning (source_table, payload_hash, expectation, severity, "
+            "batch_id, ordinal) VALUES ('projects', :h, 'e', 'warning', 'b1', 0)"), {"h": digest})
+    migrate(engine)
+    with engine.connect() as conn:
+        held = conn.execute(text(
+            "SELECT p.payload_hash, v.project_id, w.expectation FROM payload p "
+            "JOIN project_version v ON v.payload_hash = p.payload_hash "
+            "JOIN record_warning w ON w.payload_hash = p.payload_hash")).all()
+        found = conn.execute(text("SELECT project_id FROM project_version "
+                                  "WHERE payload_hash = :h"), {"h": bytes.fromhex(digest)}
+                             ).scalar()
+    engine.dispose()
+    assert [tuple(row) for row in held] == [(bytes.fromhex(digest), "P1", "e")]
+    assert found == "P1"

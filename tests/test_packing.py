@@ -36,13 +36,13 @@ def _land(engine, records: list[dict], table: str = "wage_accounts") -> str:
                     records=records).batch_id
 
 
-def _held(engine) -> dict[str, bytes]:
+def _held(engine) -> dict[bytes, bytes]:
     with engine.connect() as conn:
         return {row.payload_hash: row.packed for row in conn.execute(
             text("SELECT payload_hash, packed FROM payload"))}
 
 
-def _read_back(engine, held: dict[str, bytes]) -> dict[str, bytes]:
+def _read_back(engine, held: dict[bytes, bytes]) -> dict[bytes, bytes]:
     with engine.connect() as conn:
         return {digest: unpack(conn, packed).encode("utf-8") for digest, packed in held.items()}
 
@@ -55,7 +55,7 @@ def test_a_tables_payloads_are_packed_with_a_dictionary_and_read_back_exactly(en
             "SELECT source_table, trained_on FROM payload_dictionary")).all()
     assert [tuple(row) for row in dictionaries] == [("wage_accounts", batch_id)]
     held = _held(engine)
-    payloads = {hashlib.sha256(p).hexdigest(): p for p in map(canonical_bytes, records)}
+    payloads = {hashlib.sha256(p).digest(): p for p in map(canonical_bytes, records)}
     assert _read_back(engine, held) == payloads
     packed, plain = sum(map(len, held.values())), sum(map(len, payloads.values()))
     assert packed < 0.45 * plain, f"packed {packed:,} bytes of {plain:,}"
@@ -70,7 +70,7 @@ def test_a_few_payloads_are_packed_without_one_until_a_pull_brings_enough(engine
     later = _land(engine, many)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT trained_on FROM payload_dictionary")).scalar() == later
-    payloads = {hashlib.sha256(p).hexdigest(): p for p in map(canonical_bytes, few + many)}
+    payloads = {hashlib.sha256(p).digest(): p for p in map(canonical_bytes, few + many)}
     assert _read_back(engine, _held(engine)) == payloads
 
 
@@ -106,5 +106,7 @@ def test_an_upgrade_packs_the_payloads_held_as_text(warehouse_url):
         if engine.dialect.name == "sqlite":  # the table is its key's index, not beside it
             assert conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'payload'")
                                 ).scalar().endswith("WITHOUT ROWID")
-    assert _read_back(engine, _held(engine)) == payloads
+    # Held as hex before, as their bytes since schema 0024.
+    assert _read_back(engine, _held(engine)) == {bytes.fromhex(digest): payload
+                                                  for digest, payload in payloads.items()}
     engine.dispose()

@@ -305,7 +305,7 @@ def test_a_flag_is_traced_to_the_exact_source_payloads(night, small_world, capsy
     by_table = {}
     for record in story["source_records"]:
         by_table.setdefault(record["table"], []).append(record)
-        assert payload_hash(canonical(record["payload"])) == record["payload_hash"]
+        assert payload_hash(canonical(record["payload"])).hex() == record["payload_hash"]
         assert record["source"] and record["pulled_at"] and record["batch_id"]
     (project,) = by_table["projects"]
     assert project["payload"]["project_id"] == flag["project_id"]

@@ -115,7 +115,7 @@ def _typed(table: str, frame: pd.DataFrame, columns: list[str], bundle_day: dt.d
             out[column] = pd.to_numeric(values, errors="coerce").astype("Int64")
         else:
             out[column] = values if convert is None else values.map(convert)
-    out["payload_hash"], out["batch_id"], out["loaded_at"] = "", "baseline", now_text()
+    out["payload_hash"], out["batch_id"], out["loaded_at"] = b"", "baseline", now_text()
     if "bundle_day" in columns:
         out["bundle_day"] = bundle_day
     return out

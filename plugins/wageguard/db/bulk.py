@@ -127,7 +127,7 @@ def stream_rows(conn: Connection, query: TextClause, params: dict) -> CursorResu
 
 
 def rows_matching(conn: Connection, select: str, column: str,
-                  values: Sequence[str]) -> list[tuple]:
+                  values: Sequence[str | bytes]) -> list[tuple]:
     """The rows of `select` (a query without WHERE) whose `column` (an indexed
     one) is one of `values`, asked the driver's way: SQLAlchemy would compile a
     new statement for each list."""

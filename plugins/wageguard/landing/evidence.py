@@ -40,8 +40,8 @@ class NoSuchFlag(LookupError):
     pass
 
 
-def _origin(conn: Connection, payload_hash: str) -> dict:
-    """The first loaded pull that brought this exact payload."""
+def _origin(conn: Connection, payload_hash: bytes) -> dict:
+    """The first loaded pull that brought this exact payload; its sha256 in hex."""
     row = conn.execute(
         text(
             "SELECT p.batch_id, p.packed, b.source, b.pulled_at, b.watermark_from, "
@@ -51,9 +51,9 @@ def _origin(conn: Connection, payload_hash: str) -> dict:
         {"h": payload_hash},
     ).mappings().first()
     if row is None:
-        return {"payload_hash": payload_hash, "payload": None}
+        return {"payload_hash": payload_hash.hex(), "payload": None}
     return {
-        "payload_hash": payload_hash,
+        "payload_hash": payload_hash.hex(),
         "batch_id": row["batch_id"],
         "source": row["source"],
         "pulled_at": row["pulled_at"],

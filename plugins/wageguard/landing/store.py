@@ -66,14 +66,17 @@ def canonical(record: object) -> str:
     return canonical_bytes(record).decode("utf-8")
 
 
-def payload_hash(payload: str) -> str:
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+def payload_hash(payload: str) -> bytes:
+    """The sha256 a payload is kept under: its 32 bytes, which the warehouse
+    stores as they are (half the hex's room, in every table and index that
+    holds one); shown as hex wherever people read it."""
+    return hashlib.sha256(payload.encode("utf-8")).digest()
 
 
-def encoded(records: list) -> tuple[list[bytes], list[str]]:
+def encoded(records: list) -> tuple[list[bytes], list[bytes]]:
     """The records' canonical JSON and its sha256, as landed."""
     payloads = [canonical_bytes(record) for record in records]
-    return payloads, [hashlib.sha256(payload).hexdigest() for payload in payloads]
+    return payloads, [hashlib.sha256(payload).digest() for payload in payloads]
 
 
 def now_text() -> str:
@@ -90,7 +93,7 @@ class Landed:
     def __init__(self) -> None:
         self._marks = Spool()
 
-    def add(self, marks: list[tuple[int, str]]) -> None:
+    def add(self, marks: list[tuple[int, bytes]]) -> None:
         self._marks.add(marks)
 
     def records(self, pull: Iterable) -> LandedRecords:
@@ -105,7 +108,7 @@ class LandedRecords:
     def __init__(self, marks: Spool, pull: Iterable) -> None:
         self.marks, self._pull = marks, pull
 
-    def __iter__(self) -> Iterator[tuple[int, str, object]]:
+    def __iter__(self) -> Iterator[tuple[int, bytes, object]]:
         pulled = enumerate(self._pull)
         for ordinal, digest in self.marks:
             for at, record in pulled:
@@ -164,9 +167,9 @@ def land(
             payloads, hashes = encoded(chunk)
             # Asked before the chunk is written: PostgreSQL takes no query mid-COPY.
             owners = _owners(conn, sorted(set(hashes)))
-            new: dict[str, tuple[int, bytes]] = {}
-            adopted: dict[str, int] = {}
-            kept: list[tuple[int, str]] = []
+            new: dict[bytes, tuple[int, bytes]] = {}
+            adopted: dict[bytes, int] = {}
+            kept: list[tuple[int, bytes]] = []
             for ordinal, digest, payload in zip(range(pulled, pulled + len(chunk)), hashes,
                                                 payloads, strict=True):
                 owner = owners.get(digest)
@@ -220,7 +223,7 @@ def land(
     return batch
 
 
-def _owners(conn: Connection, hashes: list[str]) -> dict[str, tuple[str, bool]]:
+def _owners(conn: Connection, hashes: list[bytes]) -> dict[bytes, tuple[str, bool]]:
     """Of `hashes`, those `payload` holds: the pull it names and whether that
     pull is loaded."""
     rows = rows_matching(conn, "SELECT p.payload_hash, p.batch_id, b.status FROM payload p "

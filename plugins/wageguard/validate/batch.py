@@ -49,7 +49,7 @@ class BatchValidation:
         self._fields: Counter = Counter()  # how many records carry each field
         self.summary: dict = {}
 
-    def add(self, records: list, payload_hashes: list[str]) -> None:
+    def add(self, records: list, payload_hashes: list[bytes]) -> None:
         # Records mostly share one set of fields: counted once per shape.
         shapes = Counter(tuple(record) for record in records if isinstance(record, dict))
         for shape, count in shapes.items():
@@ -63,7 +63,7 @@ class BatchValidation:
                     pickle.HIGHEST_PROTOCOL)
         self.pulled += len(records)
 
-    def _chunk(self, index: int) -> tuple[list[str], dict[str, list], dict, dict]:
+    def _chunk(self, index: int) -> tuple[list[bytes], dict[str, list], dict, dict]:
         self._spool.seek(self._chunks[index][1])
         hashes, columns, problems, changes = pickle.load(self._spool)
         return hashes, dict(zip(self.table.columns, columns, strict=True)), problems, changes

@@ -77,7 +77,7 @@ class Versions:
         self._shares: list[list[_Part]] = [[] for _ in range(_BUCKETS)]
         self._unorderable: dict[int, list[str]] = {}
 
-    def add(self, columns: dict[str, list], payload_hashes: list[str]) -> None:
+    def add(self, columns: dict[str, list], payload_hashes: list[bytes]) -> None:
         n = len(payload_hashes)
         parts = [columns[c] for c in self.table.key]
         keys = parts[0] if len(parts) == 1 else [
@@ -99,8 +99,8 @@ class Versions:
         hashed = np.stack([np.fromiter(map(hash, spelt), np.int64, n),
                            np.fromiter(map(hash, map(_SALT.__add__, spelt)), np.int64, n)],
                           axis=1)
-        heads = "".join(map(operator.itemgetter(slice(0, 16)), payload_hashes))
-        contents = np.frombuffer(bytes.fromhex(heads), dtype=">u8").astype(np.uint64)
+        heads = b"".join(map(operator.itemgetter(slice(0, 8)), payload_hashes))
+        contents = np.frombuffer(heads, dtype=">u8").astype(np.uint64)
         times = (np.array([t or 0 for t in instants], dtype=np.int64) if self.latest_wins
                  else None)
         positions = np.arange(self.count, self.count + n, dtype=np.int32)

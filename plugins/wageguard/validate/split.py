@@ -18,7 +18,7 @@ TOP_REASONS = 3
 class Rejection:
     position: int  # of the raw record in the pull as served
     key: str | None
-    payload_hash: str
+    payload_hash: bytes
     reasons: list[str]
 
 
@@ -28,7 +28,7 @@ class Warned:
 
     position: int
     key: str | None
-    payload_hash: str
+    payload_hash: bytes
     breaches: list[Breach]
 
 
@@ -37,7 +37,7 @@ class ChunkVerdict:
     """What became of one chunk of a pull, in pull order."""
 
     positions: list[int]  # of the good rows
-    payload_hashes: list[str]  # of the good rows
+    payload_hashes: list[bytes]  # of the good rows
     columns: dict[str, list]  # the good rows, normalised, column by column
     tombstones: list[bool]  # per good row
     rejections: list[Rejection] = field(default_factory=list)
@@ -89,7 +89,7 @@ class BatchRejected(Exception):
         self.outcome = outcome
 
 
-def split_chunk(table: SourceTable, start: int, columns: dict[str, list], hashes: list[str],
+def split_chunk(table: SourceTable, start: int, columns: dict[str, list], hashes: list[bytes],
                 kept: list[bool], rejected: dict[int, list[str]],
                 problems: dict[int, list[Problem]], failures: dict[int, list[str]],
                 breaches: dict[int, list[Breach]], changes: dict[int, list]) -> ChunkVerdict:

@@ -74,7 +74,7 @@ def load_batch(engine: Engine, batch: Batch, landed: LandedRecords, *, max_bad_s
     # One connection throughout: a bundle's landed rows are a temporary table of it.
     with engine.connect() as conn, ExitStack() as held:
         bundle = _bundle_plan(conn, batch) if spec.system == "devreform" else None
-        to_read: Iterable[tuple[int, str, object]] = landed
+        to_read: Iterable[tuple[int, bytes, object]] = landed
         if bundle == "newer":
             held.enter_context(_landed_rows(conn, landed.marks))
             to_read = of_ordinals(landed, _to_judge(conn, spec))
@@ -153,12 +153,12 @@ def _write_verdicts(conn: Connection, writer: _VersionWriter, validation: BatchV
     seconds["load"] += time.monotonic() - step
 
 
-def _chunks(landed: Iterable[tuple[int, str, object]], size: int
-            ) -> Iterator[tuple[list[int], list[str], list]]:
+def _chunks(landed: Iterable[tuple[int, bytes, object]], size: int
+            ) -> Iterator[tuple[list[int], list[bytes], list]]:
     """The landed records `size` at a time, each chunk as (ordinals, payload
     hashes, records)."""
     at: list[int] = []
-    hashes: list[str] = []
+    hashes: list[bytes] = []
     records: list = []
     for ordinal, digest, record in landed:
         at.append(ordinal)
@@ -172,7 +172,7 @@ def _chunks(landed: Iterable[tuple[int, str, object]], size: int
 
 
 @contextmanager
-def _landed_rows(conn: Connection, marks: Iterable[tuple[int, str]]) -> Iterator[None]:
+def _landed_rows(conn: Connection, marks: Iterable[tuple[int, bytes]]) -> Iterator[None]:
     """A bundle's landed rows, (ordinal, payload hash) each, as the temporary
     table landed_row of the load's connection, for SQL to hold against the
     rows still valid. Only this load reads them: kept in the warehouse they
@@ -180,7 +180,7 @@ def _landed_rows(conn: Connection, marks: Iterable[tuple[int, str]]) -> Iterator
     projects, and on PostgreSQL a deleted row's room is free again only after
     VACUUM. Dropped on leaving, whatever happened."""
     conn.execute(text("CREATE TEMPORARY TABLE landed_row "
-                      "(ordinal INTEGER PRIMARY KEY, payload_hash TEXT NOT NULL)"))
+                      "(ordinal INTEGER PRIMARY KEY, payload_hash BYTEA NOT NULL)"))
     try:
         write_rows(conn, "landed_row", ("ordinal", "payload_hash"), marks, may_exist=False)
         # Asked which rows were judged already: a plan for rows a bulk write

@@ -1,0 +1,14 @@
+-- Payload hashes kept as their 32 bytes, not as 64 characters of hex. Every
+-- table that holds a payload's sha256 holds it in its key's index too (the
+-- payload, the versions, the night tables, the quarantine and the warnings),
+-- so a changed record paid for its hash in hex some four times: on
+-- PostgreSQL about a hundred bytes a changed record. The hash is shown in hex
+-- where people read it (`wageguard why`).
+--
+-- No statement here: the change differs by backend and its tables are read
+-- off the warehouse, not listed again, so this revision's step does it
+-- (warehouse/migrations/versions/0024_binary_hashes.py). On PostgreSQL the
+-- columns become BYTEA. SQLite has no way to change a column's declared type
+-- short of copying the table, and a column declared TEXT keeps a blob as the
+-- blob it is given, so there the values are converted in place and the
+-- declaration stays TEXT.
