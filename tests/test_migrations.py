@@ -178,3 +178,21 @@ def test_payload_hashes_held_as_hex_are_kept_as_their_bytes(warehouse_url):
     engine.dispose()
     assert [tuple(row) for row in held] == [(bytes.fromhex(digest), "P1", "e")]
     assert found == "P1"
+
+
+def test_every_payload_hash_is_declared_alike(warehouse_url):
+    """BYTEA in every table, so that SQLite, which gives a column its
+    affinity by its declared type, compares any two of them by index."""
+    engine = make_engine(warehouse_url)
+    migrate(engine)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            declared = {table: type_ for table in inspect(conn).get_table_names()
+                        for _, name, type_, *_ in conn.execute(text(f"PRAGMA table_info({table})"))
+                        if name == "payload_hash"}
+        else:
+            declared = dict(conn.execute(text(
+                "SELECT table_name, upper(data_type) FROM information_schema.columns "
+                "WHERE column_name = 'payload_hash' AND table_schema = current_schema()")).all())
+    engine.dispose()
+    assert len(declared) >= 16 and set(declared.values()) == {"BYTEA"}, declared

@@ -7,8 +7,8 @@
 --
 -- No statement here: the change differs by backend and its tables are read
 -- off the warehouse, not listed again, so this revision's step does it
--- (warehouse/migrations/versions/0024_binary_hashes.py). On PostgreSQL the
--- columns become BYTEA. SQLite has no way to change a column's declared type
--- short of copying the table, and a column declared TEXT keeps a blob as the
--- blob it is given, so there the values are converted in place and the
--- declaration stays TEXT.
+-- (warehouse/migrations/versions/0024_binary_hashes.py). Every payload_hash
+-- column becomes BYTEA: on PostgreSQL by ALTER COLUMN, on SQLite, which has
+-- no way to change a column's type, by making each table again and copying
+-- its rows. A hash column is BYTEA in every table made later too: SQLite
+-- compares two columns by index only when both are declared alike.

@@ -5,6 +5,7 @@ nothing else done to them."""
 
 from __future__ import annotations
 
+import re
 import time
 
 from sqlalchemy import text
@@ -40,6 +41,7 @@ def _keyed_copy(conn, table: str) -> str:
     else:
         create = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"),
                               {"t": table}).scalar_one()
-        conn.execute(text(create.replace(f"CREATE TABLE {table}",
-                                         f"CREATE TEMP TABLE {copy}", 1)))
+        # A table SQLite made again under another name is named in quotes.
+        conn.execute(text(re.sub(r'^CREATE TABLE\s+"?\w+"?', f"CREATE TEMP TABLE {copy}",
+                                 create, count=1)))
     return copy

@@ -197,14 +197,16 @@ def _to_judge(conn: Connection, spec: SourceTable) -> Iterator[int]:
     """The ordinals, in order, of a bundle's landed rows not judged already:
     a row the version table holds as still valid, or one quarantined before,
     needs no second look. One anti-join in the warehouse, read as it goes."""
-    rows = stream_rows(conn, text(
-        "SELECT l.ordinal FROM landed_row l "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {spec.version_table} v WHERE "
-        "v.payload_hash = l.payload_hash AND v.valid_to IS NULL) "
-        "AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.source_table = :t "
-        "AND q.payload_hash = l.payload_hash) ORDER BY l.ordinal"),
-        {"t": spec.name})
+    rows = stream_rows(conn, text(_not_judged(spec)), {"t": spec.name})
     return (ordinal for (ordinal,) in rows)
+
+
+def _not_judged(spec: SourceTable) -> str:
+    return ("SELECT l.ordinal FROM landed_row l "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {spec.version_table} v WHERE "
+            "v.payload_hash = l.payload_hash AND v.valid_to IS NULL) "
+            "AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.source_table = :t "
+            "AND q.payload_hash = l.payload_hash) ORDER BY l.ordinal")
 
 
 class _VersionWriter:

@@ -1,12 +1,16 @@
 """Payload hashes kept as their 32 bytes (sql/schema/0024_binary_hashes.sql says why)."""
 
 import logging
+import re
 
 from sqlalchemy import Connection, inspect, text
 from wageguard.warehouse.migrations.steps import sql_step
 
 revision, down_revision = "0024", "0023"
 log = logging.getLogger(__name__)
+
+_CREATE = re.compile(r'^CREATE TABLE\s+"?\w+"?\s*\(', re.IGNORECASE)
+_HASH_AS_TEXT = re.compile(r"\bpayload_hash\s+TEXT\b", re.IGNORECASE)
 
 
 def _tables_with_hashes(conn: Connection) -> list[str]:
@@ -24,12 +28,36 @@ def _hashes_as_bytes(conn: Connection) -> None:
         driver.create_function("wageguard_unhex", 1, bytes.fromhex, deterministic=True)
     for done, table in enumerate(tables, start=1):
         if conn.dialect.name == "sqlite":
-            conn.execute(text(f"UPDATE {table} SET payload_hash = wageguard_unhex(payload_hash) "
-                              "WHERE typeof(payload_hash) = 'text'"))
+            _copied_with_bytes(conn, table)
         else:
             conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN payload_hash TYPE BYTEA "
                               "USING decode(payload_hash, 'hex')"))
         log.info("payload hashes kept as bytes: %s (%d of %d tables)", table, done, len(tables))
+
+
+def _copied_with_bytes(conn: Connection, table: str) -> None:
+    """SQLite's way to change a column's type: the table made again under its
+    own definition with the hash declared BYTEA, its rows copied, its indexes
+    made again. The declaration matters beyond the name: it gives the column
+    its affinity, and SQLite compares two hash columns by index only when
+    both have the same one."""
+    create, = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                                "AND name = :t"), {"t": table}).one()
+    indexes = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'index' "
+                                "AND tbl_name = :t AND sql IS NOT NULL"), {"t": table}
+                           ).scalars().all()
+    columns = [name for _, name, *_ in conn.execute(text(f"PRAGMA table_info({table})"))]
+    copy = f"{table}_with_bytes"
+    conn.execute(text(_HASH_AS_TEXT.sub("payload_hash BYTEA",
+                                        _CREATE.sub(f"CREATE TABLE {copy} (", create, count=1))))
+    conn.execute(text(
+        f"INSERT INTO {copy} ({', '.join(columns)}) SELECT "
+        + ", ".join("wageguard_unhex(payload_hash)" if c == "payload_hash" else c
+                    for c in columns) + f" FROM {table}"))
+    conn.execute(text(f"DROP TABLE {table}"))
+    conn.execute(text(f"ALTER TABLE {copy} RENAME TO {table}"))
+    for index in indexes:
+        conn.execute(text(index))
 
 
 upgrade = sql_step("0024_binary_hashes.sql", then=_hashes_as_bytes)
