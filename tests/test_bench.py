@@ -146,6 +146,23 @@ def test_a_warehouse_is_measured_whole_and_by_table(backend, tmp_path):
     assert sum(tables.values()) <= warehouse_bytes(url)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_straightforward_way_loads_into_either_warehouse(backend, tmp_path):
+    """What it is measured against runs on both backends, the hash column
+    (BYTEA) included."""
+    import os
+
+    from wageguard_dev.bench.run import run_baseline
+
+    bench_url = make_url(PG_URL).set(database=f"{make_url(PG_URL).database}_bench")
+    url = fresh_warehouse(backend, tmp_path, "baseline",
+                          bench_url.render_as_string(hide_password=False))
+    world = generate_world(projects=60, seed=3)
+    stages = {s["name"]: s for s in run_baseline(world, url, tmp_path, dict(os.environ))["stages"]}
+    assert stages["load"]["rows"] > 0
+    assert table_bytes(url)["project_version"] > 0
+
+
 @pytest.mark.parametrize(("target", "verdict"), [
     (Target("t", 12.0, 15, " s"), "[PASS] t: 12.00 s (3.00 s under the 15 s, 20%)"),
     (Target("t", 20.0, 15, " s"), "[MISS] t: 20.00 s (5.00 s over the 15 s, 33%)"),

@@ -122,7 +122,7 @@ def _typed(table: str, frame: pd.DataFrame, columns: list[str], bundle_day: dt.d
 
 
 def _load(engine, frames: dict[str, pd.DataFrame], bundle_day: dt.date) -> int:
-    from sqlalchemy import inspect
+    from sqlalchemy import LargeBinary, inspect
 
     loaded = 0
     for table, frame in frames.items():
@@ -133,7 +133,9 @@ def _load(engine, frames: dict[str, pd.DataFrame], bundle_day: dt.date) -> int:
             "payload_hash", "batch_id", "loaded_at")] , bundle_day)
         typed = typed.dropna(subset=[c for c in key if c != "payload_hash"])
         typed = typed.drop_duplicates(subset=key, keep="last")[columns]
-        typed.to_sql(target, engine, if_exists="append", index=False)
+        # pandas would send the hash as text; the column is BYTEA.
+        typed.to_sql(target, engine, if_exists="append", index=False,
+                     dtype={"payload_hash": LargeBinary})
         loaded += len(typed)
     return loaded
 
