@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import inspect, text
 from wageguard.db.sqlfiles import files_in, run_file
 from wageguard.db.values import as_date
@@ -196,3 +197,26 @@ def test_every_payload_hash_is_declared_alike(warehouse_url):
                 "WHERE column_name = 'payload_hash' AND table_schema = current_schema()")).all())
     engine.dispose()
     assert len(declared) >= 16 and set(declared.values()) == {"BYTEA"}, declared
+
+
+def test_a_hash_not_in_hex_stops_the_upgrade_with_where_and_leaves_the_warehouse(
+        warehouse_url):
+    from wageguard.warehouse.migrate import current_revision
+
+    engine = make_engine(warehouse_url)
+    migrate(engine, "0023")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO project_version (project_id, updated_at, payload_hash, batch_id, "
+            "loaded_at, deleted) VALUES ('P1', 't', 'typed by hand', 'b1', 't', 0)"))
+    with pytest.raises(RuntimeError, match="upgrading project_version: a payload_hash") as why:
+        migrate(engine)
+    with engine.connect() as conn:
+        found = conn.execute(text(str(why.value).split("Find it with ")[1].split(";")[0])).all()
+        revision = current_revision(conn)
+        declared = [c["type"] for c in inspect(conn).get_columns("project_version")
+                    if c["name"] == "payload_hash"]
+    engine.dispose()
+    assert [row.project_id for row in found] == ["P1"], "the query given finds the row"
+    assert revision == "0023"
+    assert "TEXT" in str(declared[0]).upper()

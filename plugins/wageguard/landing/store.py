@@ -66,17 +66,21 @@ def canonical(record: object) -> str:
     return canonical_bytes(record).decode("utf-8")
 
 
+def hash_of(payload: bytes) -> bytes:
+    """The sha256 a payload (canonical JSON in UTF-8) is kept under: its 32
+    bytes, which the warehouse stores as they are (half the hex's room, in
+    every table and index that holds one); shown as hex wherever people read it."""
+    return hashlib.sha256(payload).digest()
+
+
 def payload_hash(payload: str) -> bytes:
-    """The sha256 a payload is kept under: its 32 bytes, which the warehouse
-    stores as they are (half the hex's room, in every table and index that
-    holds one); shown as hex wherever people read it."""
-    return hashlib.sha256(payload.encode("utf-8")).digest()
+    return hash_of(payload.encode("utf-8"))
 
 
 def encoded(records: list) -> tuple[list[bytes], list[bytes]]:
     """The records' canonical JSON and its sha256, as landed."""
     payloads = [canonical_bytes(record) for record in records]
-    return payloads, [hashlib.sha256(payload).digest() for payload in payloads]
+    return payloads, list(map(hash_of, payloads))
 
 
 def now_text() -> str:

@@ -4,6 +4,7 @@ import logging
 import re
 
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import DBAPIError
 from wageguard.warehouse.migrations.steps import sql_step
 
 revision, down_revision = "0024", "0023"
@@ -27,11 +28,22 @@ def _hashes_as_bytes(conn: Connection) -> None:
         assert driver is not None, "a connection in use has its driver connection"
         driver.create_function("wageguard_unhex", 1, bytes.fromhex, deterministic=True)
     for done, table in enumerate(tables, start=1):
-        if conn.dialect.name == "sqlite":
-            _copied_with_bytes(conn, table)
-        else:
-            conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN payload_hash TYPE BYTEA "
-                              "USING decode(payload_hash, 'hex')"))
+        try:
+            if conn.dialect.name == "sqlite":
+                _copied_with_bytes(conn, table)
+            else:
+                conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN payload_hash TYPE BYTEA "
+                                  "USING decode(payload_hash, 'hex')"))
+        except DBAPIError as failed:
+            # Each driver says only that a value was not hex, or that a
+            # function failed: the upgrade, rolled back whole, says where.
+            not_hex = (f"SELECT * FROM {table} WHERE payload_hash GLOB '*[^0-9a-f]*' OR "
+                       "length(payload_hash) <> 64" if conn.dialect.name == "sqlite" else
+                       f"SELECT * FROM {table} WHERE payload_hash !~ '^[0-9a-f]{{64}}$'")
+            raise RuntimeError(
+                f"upgrading {table}: a payload_hash there is not 64 hex characters, so "
+                f"wageguard did not write it. Find it with {not_hex}; mend or delete the "
+                "row and run the upgrade again. The warehouse is as it was.") from failed
         log.info("payload hashes kept as bytes: %s (%d of %d tables)", table, done, len(tables))
 
 
